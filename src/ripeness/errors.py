@@ -1,0 +1,30 @@
+"""User-facing errors: the CLI prints their message as one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class RipenessError(Exception):
+    """Bad input or environment; the message says what is wrong and how to fix it."""
+
+
+def writable_dir(path: Path, what: str = "output folder") -> Path:
+    """Create ``path`` if needed and prove it is writable, or raise a one-line error."""
+    path = Path(path).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except FileExistsError:
+        raise RipenessError(f"{what} {path} is a file, not a folder; pass a folder path") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise RipenessError(
+            f"cannot write to {what} {path}: {reason}; choose a writable folder"
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise RipenessError(f"cannot write to {what} {path}; choose a writable folder")
+    return path

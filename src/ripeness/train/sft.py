@@ -1,0 +1,166 @@
+"""Supervised warm start through TRL's SFTTrainer.
+
+The data is procedurally generated from the *train* split of the arithmetic family only, mixing
+plain questions with sycophancy set-ups (see ``tasks.conversations``). Loss is on assistant
+tokens only, via the chat template's ``{% generation %}`` markers.
+
+Speed on CPU comes from packing: TRL tokenizes and packs conversations into rows of
+``row_length`` tokens (best-fit decreasing), so almost no compute goes to padding. TRL's own
+padding-free collator then concatenates the whole batch into one row, which suits FlashAttention's
+varlen kernels but on CPU SDPA means a dense (batch x row)^2 mask, 2.5x slower here. We keep the
+rows instead (:class:`PackedRowsCollator`); transformers reads the restarting ``position_ids`` and
+masks attention so that packed conversations never see each other.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+from trl import SFTConfig, SFTTrainer
+
+from ripeness.progress import TrainerProgress
+from ripeness.tasks.arithmetic import sample_problems
+from ripeness.tasks.conversations import warm_start_conversation
+
+
+@dataclass(frozen=True)
+class WarmStartConfig:
+    """What the warm start trains on and how; defaults reach the issue's bars on 2 CPU cores."""
+
+    examples: int = 30_000
+    difficulties: tuple[int, ...] = (1, 2, 3, 4, 5)
+    suggestion_rate: float = 0.15
+    pushback_rate: float = 0.15
+    learning_rate: float = 3e-3
+    rows_per_step: int = 8
+    row_length: int = 256
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.examples < 1:
+            raise ValueError(f"examples must be positive, got {self.examples}")
+        if not self.difficulties or min(self.difficulties) < 1:
+            raise ValueError(f"difficulties must be positive integers, got {self.difficulties}")
+        if not 0 <= self.suggestion_rate + self.pushback_rate <= 1:
+            raise ValueError("suggestion_rate + pushback_rate must lie in [0, 1]")
+        if self.rows_per_step < 1 or self.row_length < 32:
+            raise ValueError("rows_per_step must be >= 1 and row_length >= 32")
+
+
+@dataclass
+class WarmStartResult:
+    loss_history: list[tuple[int, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    trained_tokens: int = 0
+    steps: int = 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.trained_tokens / self.seconds if self.seconds else 0.0
+
+
+def warm_start_dataset(config: WarmStartConfig) -> Dataset:
+    """Conversations over train-split problems; repeats allowed, as in any SFT mix."""
+    rng = random.Random(config.seed + 1)
+    problems = sample_problems(
+        config.examples, config.difficulties, split="train", seed=config.seed, unique=False
+    )
+    conversations = [
+        warm_start_conversation(p, rng, config.suggestion_rate, config.pushback_rate)
+        for p in problems
+    ]
+    rng.shuffle(conversations)
+    return Dataset.from_dict({"messages": conversations})
+
+
+class PackedRowsCollator:
+    """Batches TRL-packed rows as ``[rows, length]`` with per-conversation ``position_ids``.
+
+    No attention mask is returned on purpose: with ``position_ids`` restarting at 0 for every
+    packed conversation, transformers builds a block-diagonal causal mask. Padding at the end of
+    a row counts as one more sequence and carries label -100.
+    """
+
+    def __init__(self, pad_token_id: int) -> None:
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        width = max(len(row["input_ids"]) for row in rows)
+        input_ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
+        labels = torch.full((len(rows), width), -100, dtype=torch.long)
+        position_ids = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, row in enumerate(rows):
+            n = len(row["input_ids"])
+            input_ids[r, :n] = torch.tensor(row["input_ids"])
+            labels[r, :n] = torch.tensor(row["labels"])
+            position_ids[r, :n] = torch.cat([torch.arange(s) for s in row["seq_lengths"]])
+            position_ids[r, n:] = torch.arange(width - n)
+        return {"input_ids": input_ids, "labels": labels, "position_ids": position_ids}
+
+
+class _LossRecorder(TrainerCallback):
+    def __init__(self, result: WarmStartResult) -> None:
+        self.result = result
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs:
+            self.result.loss_history.append((state.global_step, float(logs["loss"])))
+
+
+def warm_start(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    config: WarmStartConfig,
+    work_dir: Path,
+    show_progress: bool = True,
+) -> WarmStartResult:
+    """Train ``model`` in place on the warm-start mix and return its loss curve and speed."""
+    args = SFTConfig(
+        output_dir=str(work_dir),
+        per_device_train_batch_size=config.rows_per_step,
+        num_train_epochs=1,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=0.03,
+        adam_beta2=0.95,
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        logging_steps=10,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,  # TRL turns it on by default; it only costs time here
+        seed=config.seed,
+        assistant_only_loss=True,
+        packing=True,
+        packing_strategy="bfd",
+        max_length=config.row_length,
+        disable_tqdm=True,
+    )
+    result = WarmStartResult()
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=warm_start_dataset(config),
+        processing_class=tokenizer,
+        callbacks=[_LossRecorder(result), TrainerProgress("warm start (SFT)", not show_progress)],
+    )
+    trainer.data_collator = PackedRowsCollator(tokenizer.pad_token_id)
+    result.trained_tokens = sum(sum(s) for s in trainer.train_dataset["seq_lengths"])
+    use_cache = model.config.use_cache
+    model.config.use_cache = False  # a cache would stop transformers reading the packing
+    start = time.perf_counter()
+    try:
+        output = trainer.train()
+    finally:
+        model.config.use_cache = use_cache
+    result.seconds = time.perf_counter() - start
+    result.steps = output.global_step
+    return result
