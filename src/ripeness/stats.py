@@ -47,4 +47,10 @@ class Rate:
 
     def as_dict(self) -> dict[str, float | int]:
         low, high = self.interval
-        return {"rate": self.value, "low": low, "high": high, "n": self.n, "successes": self.successes}
+        return {
+            "rate": self.value,
+            "low": low,
+            "high": high,
+            "n": self.n,
+            "successes": self.successes,
+        }

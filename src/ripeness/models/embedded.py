@@ -71,7 +71,8 @@ def load_model(path: Path) -> tuple[PreTrainedModel, object]:
     path = Path(path).expanduser()
     if not (path / "config.json").is_file():
         raise RipenessError(
-            f"no model at {path} (config.json missing); build one with `ripeness model init --out {path}`"
+            f"no model at {path} (config.json missing); "
+            f"build one with `ripeness model init --out {path}`"
         )
     try:
         model = AutoModelForCausalLM.from_pretrained(path)

@@ -51,9 +51,11 @@ def generate_chat(
             padding_side="left",
             add_special_tokens=False,
         ).to(model.device)
-        sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {
-            "do_sample": False
-        }
+        sampling = (
+            {"do_sample": True, "temperature": temperature}
+            if temperature > 0
+            else {"do_sample": False}
+        )
         with torch.inference_mode():
             output = model.generate(
                 **encoded,

@@ -25,7 +25,9 @@ class TinyModelSpec:
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"model size field {name} must be a positive integer, got {value!r}")
+                raise ValueError(
+                    f"model size field {name} must be a positive integer, got {value!r}"
+                )
         if self.hidden_size % self.heads:
             raise ValueError(
                 f"hidden_size ({self.hidden_size}) must be divisible by heads ({self.heads})"

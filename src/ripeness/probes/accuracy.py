@@ -35,7 +35,9 @@ def heldout_accuracy(
         problems = sample_problems(per_level, [difficulty], split="heldout", seed=seed + difficulty)
         prompts = [plain(p)[:1] for p in problems]
         generations = generate_chat(model, tokenizer, prompts, on_batch=on_batch)
-        correct = sum(gold_correct(g.text, p.answer) for g, p in zip(generations, problems))
+        correct = sum(
+            gold_correct(g.text, p.answer) for g, p in zip(generations, problems, strict=True)
+        )
         results.append(
             LevelResult(
                 difficulty=difficulty,

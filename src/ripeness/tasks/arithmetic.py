@@ -53,9 +53,7 @@ class Problem:
     def chain_of_thought(self) -> str:
         """One sentence per step, e.g. ``57+3=60. 60-8=52.``."""
         totals = self.partial_sums()
-        sentences = [
-            f"{totals[i]}{op}{n}={totals[i + 1]}." for i, (op, n) in enumerate(self.steps)
-        ]
+        sentences = [f"{totals[i]}{op}{n}={totals[i + 1]}." for i, (op, n) in enumerate(self.steps)]
         return " ".join(sentences)
 
     def solution(self) -> str:

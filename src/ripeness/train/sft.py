@@ -9,7 +9,7 @@ Speed on CPU comes from packing: TRL tokenizes and packs conversations into rows
 padding-free collator then concatenates the whole batch into one row, which suits FlashAttention's
 varlen kernels but on CPU SDPA means a dense (batch x row)^2 mask, 2.5x slower here. We keep the
 rows instead (:class:`PackedRowsCollator`); transformers reads the restarting ``position_ids`` and
-masks attention so that packed conversations never see each other.
+masks attention so that packed conversations never see each other (tests/test_sft.py checks it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, PrinterCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
 from ripeness.progress import TrainerProgress
@@ -119,12 +119,19 @@ def warm_start(
     config: WarmStartConfig,
     work_dir: Path,
     show_progress: bool = True,
+    max_steps: int = -1,
+    trl_collator: bool = False,
 ) -> WarmStartResult:
-    """Train ``model`` in place on the warm-start mix and return its loss curve and speed."""
+    """Train ``model`` in place on the warm-start mix and return its loss curve and speed.
+
+    ``max_steps`` cuts training short and ``trl_collator`` keeps TRL's padding-free collator;
+    both exist so the benchmark can time the two collators against each other.
+    """
     args = SFTConfig(
         output_dir=str(work_dir),
         per_device_train_batch_size=config.rows_per_step,
         num_train_epochs=1,
+        max_steps=max_steps,
         learning_rate=config.learning_rate,
         lr_scheduler_type="cosine",
         warmup_steps=0.03,
@@ -136,7 +143,8 @@ def warm_start(
         report_to="none",
         use_cpu=True,
         bf16=False,
-        gradient_checkpointing=False,  # TRL turns it on by default; it only costs time here
+        activation_checkpointing=False,  # TRL turns it on by default; it only costs time here
+        use_cache=True,  # Trainer copies this into the saved config; generation needs the cache
         seed=config.seed,
         assistant_only_loss=True,
         packing=True,
@@ -152,15 +160,14 @@ def warm_start(
         processing_class=tokenizer,
         callbacks=[_LossRecorder(result), TrainerProgress("warm start (SFT)", not show_progress)],
     )
-    trainer.data_collator = PackedRowsCollator(tokenizer.pad_token_id)
-    result.trained_tokens = sum(sum(s) for s in trainer.train_dataset["seq_lengths"])
-    use_cache = model.config.use_cache
-    model.config.use_cache = False  # a cache would stop transformers reading the packing
+    trainer.remove_callback(PrinterCallback)  # our progress bar shows the loss instead
+    if not trl_collator:
+        trainer.data_collator = PackedRowsCollator(tokenizer.pad_token_id)
     start = time.perf_counter()
-    try:
-        output = trainer.train()
-    finally:
-        model.config.use_cache = use_cache
+    output = trainer.train()  # TRL passes use_cache=False, so transformers reads the packing
     result.seconds = time.perf_counter() - start
     result.steps = output.global_step
+    # exact for a full epoch; for a cut-short run, rows hold ~row_length tokens each anyway
+    rows = trainer.train_dataset["seq_lengths"][: result.steps * config.rows_per_step]
+    result.trained_tokens = sum(sum(lengths) for lengths in rows)
     return result

@@ -1,0 +1,39 @@
+# `make setup` builds .venv; `make test` (what CI runs) sets up if needed, lints, and runs pytest.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Extra pip arguments for torch, e.g. TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_PIP_ARGS ?=
+LINT_PATHS := src tests bench
+
+.PHONY: setup test lint format demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install torch==2.13.0 $(TORCH_PIP_ARGS)
+	$(BIN)/pip install -c constraints.txt -e ".[dev]"
+	$(BIN)/python -c "import torch, transformers, trl; print('torch', torch.__version__, '| transformers', transformers.__version__, '| trl', trl.__version__)"
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+format: $(STAMP)
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+
+test: lint
+	$(BIN)/pytest
+
+demo: $(STAMP)
+	$(BIN)/ripeness demo
+
+bench: $(STAMP)
+	$(BIN)/python bench/tiny_model.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

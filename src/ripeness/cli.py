@@ -1,0 +1,190 @@
+"""The ``ripeness`` command.
+
+Every user-facing failure is one line on stderr (``error: ...``) and exit code 2; tracebacks are
+for bugs only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ripeness import __version__
+from ripeness.errors import RipenessError
+
+app = typer.Typer(
+    help="Craft reasoning models that are good in use, not only on benchmarks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+model_app = typer.Typer(help="Build and evaluate the embedded tiny model.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+class Size(StrEnum):
+    nano = "nano"
+    tiny = "tiny"
+    small = "small"
+
+
+def _quiet_libraries() -> None:
+    """Silence library chatter so the user sees our progress bars and tables only."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import datasets
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+
+
+def _difficulties(max_difficulty: int) -> tuple[int, ...]:
+    if max_difficulty < 1:
+        raise RipenessError(f"--max-difficulty must be at least 1, got {max_difficulty}")
+    return tuple(range(1, max_difficulty + 1))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ripeness {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Craft reasoning models that are good in use, not only on benchmarks."""
+
+
+@model_app.command("init")
+def model_init(
+    out: Annotated[Path, typer.Option(help="Folder to save the model in.")] = Path(
+        "runs/models/tiny"
+    ),
+    size: Annotated[Size, typer.Option(help="Architecture size.")] = Size.tiny,
+    examples: Annotated[int, typer.Option(help="Warm-start conversations.")] = 24_000,
+    max_difficulty: Annotated[int, typer.Option(help="Hardest level (steps) trained on.")] = 6,
+    seed: Annotated[int, typer.Option(help="Seed for data and initialisation.")] = 0,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Build the tiny Llama and its tokenizer, warm-start it with SFT, and save it."""
+    from ripeness.models.embedded import init_embedded_model
+
+    config = _warm_start_config(examples, max_difficulty, seed)
+    _quiet_libraries()
+    report = init_embedded_model(out, size.value, config, show_progress=not quiet)
+    ws = report.warm_start
+    typer.echo(
+        f"saved {report.path} ({report.parameters:,} parameters; SFT {ws.steps} steps, "
+        f"{ws.tokens_per_second:,.0f} tokens/s, {report.total_seconds / 60:.1f} min)"
+    )
+
+
+def _warm_start_config(examples: int, max_difficulty: int, seed: int):
+    from ripeness.train.sft import WarmStartConfig
+
+    try:
+        return WarmStartConfig(
+            examples=examples, difficulties=_difficulties(max_difficulty), seed=seed
+        )
+    except ValueError as exc:
+        raise RipenessError(str(exc)) from None
+
+
+@model_app.command("eval")
+def model_eval(
+    model: Annotated[Path, typer.Argument(help="A local HF model folder.")],
+    per_level: Annotated[int, typer.Option(help="Held-out problems per difficulty.")] = 100,
+    max_difficulty: Annotated[int, typer.Option(help="Hardest level to test.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed for drawing held-out problems.")] = 1234,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Greedy gold accuracy on held-out problems, by difficulty, with 95% intervals."""
+    from ripeness.display import accuracy_table
+    from ripeness.evaluation import evaluate_model_dir, save_results
+    from ripeness.progress import console
+
+    if per_level < 1:
+        raise RipenessError(f"--per-level must be at least 1, got {per_level}")
+    difficulties = _difficulties(max_difficulty)
+    _quiet_libraries()
+    results = evaluate_model_dir(model, difficulties, per_level, seed, show_progress=not quiet)
+    console.print(accuracy_table(results), soft_wrap=True)
+    if json_out:
+        save_results(results, json_out, model=str(model), seed=seed)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo run.")] = Path("runs/demo"),
+    examples: Annotated[int, typer.Option(help="Warm-start conversations.")] = 24_000,
+    per_level: Annotated[int, typer.Option(help="Held-out problems per difficulty.")] = 100,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Run the pipeline end to end on the embedded tiny model."""
+    from ripeness.display import accuracy_table
+    from ripeness.errors import writable_dir
+    from ripeness.evaluation import evaluate_model_dir, save_results
+    from ripeness.models.embedded import init_embedded_model
+    from ripeness.progress import console
+
+    max_difficulty = 6
+    config = _warm_start_config(examples, max_difficulty, seed=0)
+    out = writable_dir(out, "demo folder")
+    _quiet_libraries()
+    start = time.perf_counter()
+    console.rule("1. build the embedded model")
+    report = init_embedded_model(out / "model", "tiny", config, show_progress=not quiet)
+    ws = report.warm_start
+    console.print(
+        f"{report.parameters:,} parameters, SFT {ws.steps} steps at "
+        f"{ws.tokens_per_second:,.0f} tokens/s in {report.total_seconds / 60:.1f} min"
+    )
+    console.rule("2. evaluate on held-out problems")
+    difficulties = _difficulties(max_difficulty + 1)
+    results = evaluate_model_dir(report.path, difficulties, per_level, show_progress=not quiet)
+    console.print(accuracy_table(results, trained=config.difficulties), soft_wrap=True)
+    save_results(results, out / "heldout_accuracy.json", model=str(report.path))
+    typer.echo(f"demo finished in {(time.perf_counter() - start) / 60:.1f} min; results in {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the app and turns expected failures into one line."""
+    try:
+        result = app(args=argv, prog_name="ripeness", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("error: interrupted", err=True)
+        return 130
+    except RipenessError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except typer.TyperException as exc:  # click's usage errors, re-exported by typer
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"error: {message} (see `ripeness --help`)", err=True)
+        return 2
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry: exit with :func:`main`'s status."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

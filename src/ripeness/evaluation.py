@@ -1,0 +1,43 @@
+"""Evaluate a model directory on held-out problems and keep the result as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from ripeness.models.embedded import load_model
+from ripeness.probes.accuracy import LevelResult, heldout_accuracy
+from ripeness.progress import progress_task
+
+
+def evaluate_model_dir(
+    model_dir: Path,
+    difficulties: Sequence[int],
+    per_level: int,
+    seed: int = 1234,
+    show_progress: bool = True,
+) -> list[LevelResult]:
+    """Greedy held-out accuracy by difficulty, with a progress bar over all prompts."""
+    model, tokenizer = load_model(model_dir)
+    total = per_level * len(difficulties)
+    with progress_task("held-out evaluation", total, disable=not show_progress) as advance:
+        return heldout_accuracy(
+            model, tokenizer, difficulties, per_level, seed=seed, on_batch=advance
+        )
+
+
+def save_results(results: Sequence[LevelResult], path: Path, **context) -> None:
+    payload = {
+        **context,
+        "levels": [
+            {
+                "difficulty": r.difficulty,
+                "mean_tokens": r.mean_tokens,
+                "truncated": r.truncated,
+                **r.accuracy.as_dict(),
+            }
+            for r in results
+        ],
+    }
+    path.write_text(json.dumps(payload, indent=2))

@@ -1,0 +1,68 @@
+"""The command line: bad input gives one clear line and exit code 2, never a traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def ripeness(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ripeness.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_unknown_command():
+    assert_one_line_error(ripeness("bogus"), "No such command", "bogus")
+
+
+def test_bad_size():
+    assert_one_line_error(ripeness("model", "init", "--size", "huge"), "--size", "huge")
+
+
+def test_bad_numbers():
+    assert_one_line_error(ripeness("model", "init", "--examples", "0"), "examples")
+    assert_one_line_error(ripeness("model", "init", "--max-difficulty", "0"), "difficulty")
+    assert_one_line_error(ripeness("model", "eval", "x", "--per-level", "0"), "per-level")
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert_one_line_error(ripeness("model", "init", "--out", str(blocker / "model")), str(blocker))
+    assert_one_line_error(ripeness("demo", "--out", str(blocker)), "is a file")
+
+
+def test_missing_model_folder(tmp_path):
+    assert_one_line_error(
+        ripeness("model", "eval", str(tmp_path / "none")), "no model", "model init"
+    )
+
+
+def test_broken_model_folder(tmp_path):
+    (tmp_path / "config.json").write_text("{not json")
+    assert_one_line_error(ripeness("model", "eval", str(tmp_path)), "cannot load")
+
+
+@pytest.mark.parametrize("command", [[], ["model"], ["model", "init"], ["model", "eval"], ["demo"]])
+def test_every_command_has_help(command):
+    result = ripeness(*command, "--help")
+    assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_version():
+    result = ripeness("--version")
+    assert result.returncode == 0 and result.stdout.startswith("ripeness ")
