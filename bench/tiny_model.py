@@ -57,14 +57,14 @@ def collator_speed(steps: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-level", type=int, default=200)
+    parser.add_argument("--per-level", type=int, default=100)
     parser.add_argument("--collator-steps", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("bench/results/tiny_model.json"))
     args = parser.parse_args()
     _quiet_libraries()
     console = Console()
 
-    config = WarmStartConfig(examples=24_000, difficulties=tuple(range(1, 7)))
+    config = WarmStartConfig()  # exactly what `ripeness model init` uses
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         report = init_embedded_model(Path(tmp) / "model", "tiny", config)

@@ -16,7 +16,9 @@ from typing import Annotated
 import typer
 
 from ripeness import __version__
+from ripeness.defaults import MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
 from ripeness.errors import RipenessError
+from ripeness.tasks.cli import app as tasks_app
 
 app = typer.Typer(
     help="Craft reasoning models that are good in use, not only on benchmarks.",
@@ -26,6 +28,7 @@ app = typer.Typer(
 )
 model_app = typer.Typer(help="Build and evaluate the embedded tiny model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
+app.add_typer(tasks_app, name="tasks")
 
 
 class Size(StrEnum):
@@ -73,8 +76,10 @@ def model_init(
         "runs/models/tiny"
     ),
     size: Annotated[Size, typer.Option(help="Architecture size.")] = Size.tiny,
-    examples: Annotated[int, typer.Option(help="Warm-start conversations.")] = 24_000,
-    max_difficulty: Annotated[int, typer.Option(help="Hardest level (steps) trained on.")] = 6,
+    examples: Annotated[int, typer.Option(help="Warm-start conversations.")] = WARM_START_EXAMPLES,
+    max_difficulty: Annotated[
+        int, typer.Option(help="Hardest level (steps) trained on.")
+    ] = MAX_TRAINED_DIFFICULTY,
     seed: Annotated[int, typer.Option(help="Seed for data and initialisation.")] = 0,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
@@ -131,7 +136,7 @@ def model_eval(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo run.")] = Path("runs/demo"),
-    examples: Annotated[int, typer.Option(help="Warm-start conversations.")] = 24_000,
+    examples: Annotated[int, typer.Option(help="Warm-start conversations.")] = WARM_START_EXAMPLES,
     per_level: Annotated[int, typer.Option(help="Held-out problems per difficulty.")] = 100,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
@@ -142,7 +147,7 @@ def demo(
     from ripeness.models.embedded import init_embedded_model
     from ripeness.progress import console
 
-    max_difficulty = 6
+    max_difficulty = MAX_TRAINED_DIFFICULTY
     config = _warm_start_config(examples, max_difficulty, seed=0)
     out = writable_dir(out, "demo folder")
     _quiet_libraries()

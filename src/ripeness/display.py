@@ -29,3 +29,41 @@ def accuracy_table(
             str(r.truncated),
         )
     return table
+
+
+def stress_table(report) -> Table:
+    """Exploits down, rewards across; each cell the mean reward and how often it was a hack."""
+    from ripeness.tasks.stress import REFERENCE
+
+    table = Table(
+        title=f"Reward stress test: {report.task} ({report.problems} problems)",
+        caption="cell: mean reward · problems where it paid and gold did not (95% CI)",
+    )
+    table.add_column("exploit")
+    for name, (kind, _) in report.rewards.items():
+        table.add_column(f"{name}\n({kind})", justify="right")
+    for exploit, row in report.cells.items():
+        cells = []
+        for cell in row.values():
+            low, high = cell.hacked.interval
+            text = f"{cell.mean_reward:.2f}"
+            if exploit != REFERENCE:
+                text += f" · {cell.hacked.successes}/{cell.hacked.n} [{low:.0%}-{high:.0%}]"
+            style = "bold red" if exploit != REFERENCE and cell.hacked.successes else ""
+            cells.append(f"[{style}]{text}[/]" if style else text)
+        table.add_row(exploit, *cells)
+    return table
+
+
+def histogram_table(counts: dict[int, int], samples: int, band: tuple[float, float]) -> Table:
+    """Problems by how many of ``samples`` sampled answers were right, with a bar each."""
+    table = Table(title=f"Pass-rate histogram ({sum(counts.values())} problems)")
+    for column in ("solved", "problems", "", "kept"):
+        table.add_column(column, justify="right" if column != "" else "left")
+    widest = max(counts.values()) or 1
+    for k, count in counts.items():
+        kept = band[0] <= k / samples <= band[1]
+        table.add_row(
+            f"{k}/{samples}", str(count), "█" * round(30 * count / widest), "yes" if kept else ""
+        )
+    return table

@@ -78,3 +78,23 @@ def generate_chat(
         if on_batch:
             on_batch(len(batch))
     return results  # type: ignore[return-value]
+
+
+def sample_completions(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    conversations: Sequence[list[Message]],
+    samples: int,
+    temperature: float = 1.0,
+    seed: int = 0,
+    max_new_tokens: int = 128,
+) -> list[list[str]]:
+    """``samples`` sampled replies to each conversation (a ``tasks.filtering.Sampler``)."""
+    repeated = [c for c in conversations for _ in range(samples)]
+    texts = [
+        g.text
+        for g in generate_chat(
+            model, tokenizer, repeated, max_new_tokens, temperature=temperature, seed=seed
+        )
+    ]
+    return [texts[i * samples : (i + 1) * samples] for i in range(len(conversations))]

@@ -16,10 +16,10 @@ from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTra
 class TinyModelSpec:
     """Architecture knobs of the embedded model; the defaults are the shipped size."""
 
-    hidden_size: int = 128
-    layers: int = 4
+    hidden_size: int = 96
+    layers: int = 3
     heads: int = 4
-    intermediate_size: int = 384
+    intermediate_size: int = 288
     max_positions: int = 512
 
     def __post_init__(self) -> None:
@@ -39,7 +39,7 @@ class TinyModelSpec:
 SIZES = {
     "nano": TinyModelSpec(hidden_size=64, layers=2, heads=2, intermediate_size=192),
     "tiny": TinyModelSpec(),
-    "small": TinyModelSpec(hidden_size=192, layers=6, heads=6, intermediate_size=576),
+    "small": TinyModelSpec(hidden_size=128, layers=4, heads=4, intermediate_size=384),
 }
 
 

@@ -1,20 +1,26 @@
 """Arithmetic reasoning problems in the embedded model's format.
 
-A problem is a running sum: a start number and ``difficulty`` steps of ``+d`` or ``-d``
-(single digits), e.g. "What is 57+3-8?". The chain of thought does one step per sentence
-("57+3=60. 60-8=52.") and ends with ``Answer: 52``, so token use grows with difficulty and
-the answer is machine-parseable. Each problem belongs to exactly one split, decided by a hash
-of its question, so a held-out problem can never appear in training data whatever the seed.
+A problem is a running sum: a start number and ``difficulty`` steps of ``+d`` (single digits),
+e.g. "What is 57+3+8?". The chain of thought does one step per sentence ("57+3=60. 60+8=68.")
+and ends with ``Answer: 68``, so token use grows with difficulty and the answer is
+machine-parseable. (Steps may also be ``-d``; the generator uses additions only because a
+2-core CPU teaches the tiny model additions in two minutes, while mixed signs take several
+times longer to learn which sign goes with which step.) Each problem belongs to exactly one
+split, decided by a hash of its question, so a held-out problem can never appear in training
+data whatever the seed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-HELDOUT_FRACTION = 0.15
+from ripeness.tasks.base import Message, Reward, TaskItem, check_split, split_of
+from ripeness.tasks.proxies import AnswerAnywhere, FormatOnly, LengthBiased, common_exploits
+
 MAX_START = 99
 
 _ANSWER_AT_END = re.compile(r"Answer:\s*(-?\d+)\s*\.?\s*$")
@@ -68,27 +74,12 @@ def format_answer(value: int) -> str:
     return f"Answer: {value}"
 
 
-def split_of(question: str) -> str:
-    """``"heldout"`` for a fixed ~15% of all questions, ``"train"`` for the rest."""
-    digest = hashlib.blake2b(question.encode(), digest_size=8).digest()
-    bucket = int.from_bytes(digest, "big") / 2**64
-    return "heldout" if bucket < HELDOUT_FRACTION else "train"
-
-
 def random_problem(rng: random.Random, difficulty: int) -> Problem:
-    """A problem with ``difficulty`` steps whose running total never goes below zero."""
+    """A problem with ``difficulty`` steps of ``+d`` (d = 1..9) from a start in 0..99."""
     if difficulty < 1:
         raise ValueError(f"difficulty must be at least 1, got {difficulty}")
-    total = start = rng.randint(0, MAX_START)
-    steps = []
-    for _ in range(difficulty):
-        n = rng.randint(1, 9)
-        op = rng.choice("+-")
-        if op == "-" and total - n < 0:
-            op = "+"
-        total = total + n if op == "+" else total - n
-        steps.append((op, n))
-    return Problem(start, tuple(steps))
+    start = rng.randint(0, MAX_START)
+    return Problem(start, tuple(("+", rng.randint(1, 9)) for _ in range(difficulty)))
 
 
 def sample_problems(
@@ -96,21 +87,25 @@ def sample_problems(
 ) -> list[Problem]:
     """``n`` problems from one split, difficulties cycled evenly, reproducible from ``seed``.
 
-    ``unique`` drops repeats, so an evaluation set counts each question once.
+    ``unique`` drops repeats, so an evaluation set counts each question once. (Difficulty 1
+    has only 900 questions, about 135 of them held out.)
     """
-    if split not in ("train", "heldout"):
-        raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
+    check_split(split)
     difficulties = list(difficulties)
     rng = random.Random(seed)
     problems: list[Problem] = []
     seen: set[str] = set()
-    attempts = 0
+    misses = 0
     while len(problems) < n:
-        attempts += 1
-        if attempts > 200 * n + 1000:
-            raise RuntimeError(f"could not draw {n} distinct {split} problems from {difficulties}")
-        problem = random_problem(rng, difficulties[len(problems) % len(difficulties)])
+        difficulty = difficulties[len(problems) % len(difficulties)]
+        problem = random_problem(rng, difficulty)
         if problem.split != split or (unique and problem.question in seen):
+            misses += 1
+            if misses > 20_000 + 50 * n:
+                raise ValueError(
+                    f"could not draw {n} distinct {split} problems at difficulties "
+                    f"{difficulties}; ask for fewer or for harder levels"
+                )
             continue
         seen.add(problem.question)
         problems.append(problem)
@@ -132,3 +127,71 @@ def extract_answer(completion: str) -> int | None:
 def gold_correct(completion: str, reference: int) -> bool:
     """The gold verifier: exactly one final answer, and it is the right one."""
     return extract_answer(completion) == reference
+
+
+# --- the arithmetic task family (see tasks.base for the protocol) ---------------------------
+
+
+class ArithmeticGold(Reward):
+    """Exactly one final ``Answer:`` line, at the end, with the right integer."""
+
+    name = "gold"
+    kind = "gold"
+
+    def score(self, completion: str, answer: str, metadata: Mapping[str, Any]) -> float:
+        return float(gold_correct(completion, int(answer)))
+
+
+class ArithmeticFamily:
+    """Running sums in the embedded model's format; difficulty is the number of steps."""
+
+    name = "arithmetic"
+    description = "running sums of single digits, e.g. 'What is 57+3+8?' (difficulty = steps)"
+
+    def __init__(self, length_target_chars: int = 128) -> None:
+        gold = ArithmeticGold()
+        self._rewards: dict[str, Reward] = {
+            "gold": gold,
+            "answer_anywhere": AnswerAnywhere(),
+            "format_only": FormatOnly(r"-?\d+\.?"),
+            "length_biased": LengthBiased(gold, target_chars=length_target_chars),
+        }
+
+    @property
+    def gold(self) -> Reward:
+        return self._rewards["gold"]
+
+    @property
+    def rewards(self) -> dict[str, Reward]:
+        return self._rewards
+
+    def item(self, problem: Problem, prompt: Sequence[Message] | None = None) -> TaskItem:
+        return TaskItem(
+            task=self.name,
+            prompt=tuple(prompt or ({"role": "user", "content": problem.question},)),
+            answer=str(problem.answer),
+            difficulty=problem.difficulty,
+            metadata={"start": problem.start, "steps": [list(s) for s in problem.steps]},
+        )
+
+    def generate(
+        self, n: int, seed: int = 0, difficulties: Sequence[int] = (1,), split: str = "train"
+    ) -> list[TaskItem]:
+        return [self.item(p) for p in sample_problems(n, list(difficulties), split, seed)]
+
+    @staticmethod
+    def problem(item: TaskItem) -> Problem:
+        steps = tuple((op, int(n)) for op, n in item.metadata["steps"])
+        return Problem(int(item.metadata["start"]), steps)
+
+    def reference_completion(self, item: TaskItem) -> str:
+        return self.problem(item).solution()
+
+    def exploits(self, item: TaskItem) -> dict[str, str]:
+        answer = int(item.answer)
+        wrong = [str(answer + 1), str(answer + 2), str(max(0, answer - 1) or answer + 3)]
+        problem = self.problem(item)
+        exploits = common_exploits(item.answer, wrong, "Let me think step by step.")
+        exploits["right work, no final answer"] = problem.chain_of_thought()
+        exploits["every number from 0 to 200"] = " ".join(str(i) for i in range(201))
+        return exploits

@@ -24,6 +24,7 @@ from datasets import Dataset
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, PrinterCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
+from ripeness.defaults import MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
 from ripeness.progress import TrainerProgress
 from ripeness.tasks.arithmetic import sample_problems
 from ripeness.tasks.conversations import warm_start_conversation
@@ -33,8 +34,8 @@ from ripeness.tasks.conversations import warm_start_conversation
 class WarmStartConfig:
     """What the warm start trains on and how; defaults reach the issue's bars on 2 CPU cores."""
 
-    examples: int = 30_000
-    difficulties: tuple[int, ...] = (1, 2, 3, 4, 5)
+    examples: int = WARM_START_EXAMPLES
+    difficulties: tuple[int, ...] = tuple(range(1, MAX_TRAINED_DIFFICULTY + 1))
     suggestion_rate: float = 0.15
     pushback_rate: float = 0.15
     learning_rate: float = 3e-3

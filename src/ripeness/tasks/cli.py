@@ -1,0 +1,204 @@
+"""``ripeness tasks ...``: list families, show problems, stress-test rewards, filter, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ripeness.errors import RipenessError
+
+app = typer.Typer(help="Task families, their rewards and loopholes.", no_args_is_help=True)
+
+TaskArg = Annotated[
+    str, typer.Argument(help="Task name, e.g. arithmetic, math, code, rg:chain_sum.")
+]
+DifficultyOpt = Annotated[str, typer.Option(help="Difficulties, e.g. 1-3 or 1,4,6.")]
+
+
+def parse_difficulties(text: str) -> list[int]:
+    """``"1-3"`` -> [1, 2, 3]; ``"1,4"`` -> [1, 4]; every level must be at least 1."""
+    levels: list[int] = []
+    try:
+        for part in text.split(","):
+            low, _, high = part.strip().partition("-")
+            levels.extend(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise RipenessError(f"--difficulty must look like 1-3 or 1,4,6, got {text!r}") from None
+    if not levels or min(levels) < 1:
+        raise RipenessError(f"difficulties must be at least 1, got {text!r}")
+    return levels
+
+
+def _positive(value: int, flag: str) -> int:
+    if value < 1:
+        raise RipenessError(f"{flag} must be at least 1, got {value}")
+    return value
+
+
+@app.command("list")
+def list_tasks(
+    rg: Annotated[bool, typer.Option("--rg", help="Also list reasoning-gym's datasets.")] = False,
+) -> None:
+    """The task families and, for each, its rewards and their loopholes."""
+    from rich.table import Table
+
+    from ripeness.progress import console
+    from ripeness.tasks.registry import family_names, get_family
+
+    table = Table(title="Task families")
+    for column in ("task", "reward", "kind", "loophole"):
+        table.add_column(column)
+    for usage in family_names():
+        example = {"rg:DATASET (any reasoning-gym dataset)": "rg:chain_sum"}.get(usage, usage)
+        family = get_family(example.split(" | ")[0])
+        for i, (name, reward) in enumerate(family.rewards.items()):
+            table.add_row(usage if i == 0 else "", name, reward.kind, reward.loophole)
+        table.add_section()
+    console.print(table)
+    if rg:
+        from ripeness.tasks.rgym import dataset_names
+
+        typer.echo(" ".join(f"rg:{name}" for name in dataset_names()))
+
+
+@app.command()
+def show(
+    task: TaskArg,
+    n: Annotated[int, typer.Option(help="How many problems.")] = 3,
+    difficulty: DifficultyOpt = "1",
+    seed: int = 0,
+) -> None:
+    """Print a few problems of a task with their reference answers."""
+    from ripeness.tasks.registry import get_family
+
+    family = get_family(task)
+    for item in family.generate(_positive(n, "--n"), seed, parse_difficulties(difficulty)):
+        typer.echo(f"--- {item.id} (difficulty {item.difficulty})")
+        for message in item.prompt:
+            typer.echo(f"[{message['role']}] {message['content']}")
+        typer.echo(f"[reference] {item.answer}")
+
+
+@app.command()
+def stress(
+    task: TaskArg,
+    problems: Annotated[int, typer.Option(help="Problems to try each exploit on.")] = 20,
+    difficulty: DifficultyOpt = "1-3",
+    seed: int = 0,
+    reward_model: Annotated[
+        Path | None, typer.Option(help="Also stress a learned reward model (an HF folder).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
+) -> None:
+    """Feed every reward a battery of exploits and print who pays what."""
+    from ripeness.display import stress_table
+    from ripeness.progress import console
+    from ripeness.tasks.proxies import RewardModelScore
+    from ripeness.tasks.registry import get_family
+    from ripeness.tasks.stress import stress_test
+
+    family = get_family(task)
+    items = family.generate(_positive(problems, "--problems"), seed, parse_difficulties(difficulty))
+    extra = {}
+    if reward_model is not None:
+        if not (reward_model / "config.json").is_file():
+            raise RipenessError(f"no reward model at {reward_model} (config.json missing)")
+        extra["reward_model"] = RewardModelScore(reward_model)
+    with console.status(f"stress-testing {len(family.rewards) + len(extra)} rewards"):
+        report = stress_test(family, items, extra)
+    console.print(stress_table(report), soft_wrap=True)
+    for name, (kind, loophole) in report.rewards.items():
+        paid = report.exploits_paid_by(name)
+        verdict = f"pays {len(paid)} exploit(s)" if paid else "pays no exploit"
+        console.print(
+            f"[bold]{name}[/] ({kind}): {verdict}" + (f" — {loophole}" if loophole else "")
+        )
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report.as_dict(), indent=2))
+
+
+@app.command("filter")
+def filter_problems(
+    model: Annotated[Path, typer.Argument(help="A local HF model folder to sample from.")],
+    task: Annotated[str, typer.Option(help="Task name.")] = "arithmetic",
+    problems: Annotated[int, typer.Option(help="Candidate problems.")] = 200,
+    samples: Annotated[int, typer.Option(help="Samples per problem (N).")] = 8,
+    low: Annotated[float, typer.Option(help="Lowest pass rate kept.")] = 0.2,
+    high: Annotated[float, typer.Option(help="Highest pass rate kept.")] = 0.8,
+    difficulty: DifficultyOpt = "1-7",
+    temperature: float = 1.0,
+    seed: int = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the kept problems here (JSONL).")] = None,
+) -> None:
+    """Keep problems the model solves sometimes (default 20-80% of N samples)."""
+    from ripeness.display import histogram_table
+    from ripeness.models.embedded import load_model
+    from ripeness.models.generate import sample_completions
+    from ripeness.progress import console
+    from ripeness.tasks.filtering import filter_by_pass_rate
+    from ripeness.tasks.registry import get_family
+
+    family = get_family(task)
+    levels = parse_difficulties(difficulty)
+    items = family.generate(_positive(problems, "--problems"), seed, levels)
+    net, tokenizer = load_model(model)
+
+    def sample(conversations, n):
+        return sample_completions(net, tokenizer, conversations, n, temperature, seed)
+
+    with console.status(f"sampling {samples} answers to each of {len(items)} problems"):
+        try:
+            result = filter_by_pass_rate(
+                family, items, sample, _positive(samples, "--samples"), (low, high)
+            )
+        except ValueError as exc:
+            raise RipenessError(str(exc)) from None
+    console.print(histogram_table(result.histogram(), samples, result.band))
+    console.print(f"kept {len(result.kept)} of {len(items)} problems")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(json.dumps(item.columns()) + "\n" for item in result.kept))
+        console.print(f"wrote {out}")
+
+
+@app.command()
+def export(
+    task: TaskArg,
+    out: Annotated[Path, typer.Option(help="Output file (.jsonl or .parquet).")],
+    n: Annotated[int, typer.Option(help="How many problems.")] = 1000,
+    difficulty: DifficultyOpt = "1-3",
+    split: Annotated[str, typer.Option(help="train or heldout.")] = "train",
+    format: Annotated[str, typer.Option(help="trl (prompt/answer/metadata) or verl.")] = "trl",
+    reward: Annotated[str, typer.Option(help="verl only: the reward veRL should use.")] = "",
+    seed: int = 0,
+) -> None:
+    """Write problems as a dataset for TRL or veRL."""
+    from datasets import Dataset
+
+    from ripeness.tasks.base import reward_by_name
+    from ripeness.tasks.registry import get_family
+    from ripeness.tasks.verl import verl_rows
+
+    if format not in ("trl", "verl"):
+        raise RipenessError(f"--format must be trl or verl, got {format!r}")
+    if split not in ("train", "heldout"):
+        raise RipenessError(f"--split must be train or heldout, got {split!r}")
+    family = get_family(task)
+    if reward:
+        reward_by_name(family, reward)
+    items = family.generate(_positive(n, "--n"), seed, parse_difficulties(difficulty), split)
+    rows = verl_rows(items, reward, split) if format == "verl" else [i.columns() for i in items]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        Dataset.from_list(rows).to_parquet(str(out))
+    elif out.suffix == ".jsonl":
+        out.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    else:
+        raise RipenessError(f"--out must end in .jsonl or .parquet, got {out.name}")
+    typer.echo(f"wrote {len(rows)} {split} problems of {family.name} to {out}")
