@@ -23,12 +23,12 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from ripeness.cli import _quiet_libraries
 from ripeness.display import accuracy_table
 from ripeness.evaluation import evaluate_model_dir
 from ripeness.models.embedded import init_embedded_model
 from ripeness.models.tiny import SIZES, build_model
 from ripeness.models.tokenizer import build_tokenizer
+from ripeness.progress import quiet_libraries
 from ripeness.train.sft import WarmStartConfig, warm_start
 
 BARS = {"minutes": 3.0, "easy_accuracy": 0.90, "hardest_accuracy": 0.50}
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--collator-steps", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("bench/results/tiny_model.json"))
     args = parser.parse_args()
-    _quiet_libraries()
+    quiet_libraries()
     console = Console()
 
     config = WarmStartConfig()  # exactly what `ripeness model init` uses

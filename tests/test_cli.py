@@ -1,28 +1,8 @@
 """The command line: bad input gives one clear line and exit code 2, never a traceback."""
 
-import subprocess
-import sys
-
 import pytest
 
-
-def ripeness(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ripeness.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0]
+from helpers import assert_one_line_error, ripeness
 
 
 def test_unknown_command():

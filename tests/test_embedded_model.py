@@ -97,3 +97,5 @@ def test_demo_runs_end_to_end(tmp_path):
     levels = json.loads((tmp_path / "demo" / "heldout_accuracy.json").read_text())["levels"]
     assert [lv["difficulty"] for lv in levels] == list(range(1, 8))
     assert all(lv["n"] == 10 for lv in levels)
+    stress = json.loads((tmp_path / "demo" / "stress.json").read_text())
+    assert stress["cells"]["several candidates at once"]["gold"]["mean_reward"] == 0

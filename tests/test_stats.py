@@ -24,3 +24,9 @@ def test_bad_counts_are_rejected():
     with pytest.raises(ValueError):
         wilson_interval(11, 10)
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_interval_touches_the_bounds_exactly_at_zero_and_all():
+    assert wilson_interval(0, 20)[0] == 0.0
+    assert wilson_interval(20, 20)[1] == 1.0
+    assert Rate(0, 20).interval[0] <= Rate(0, 20).value

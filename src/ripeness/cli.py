@@ -6,7 +6,7 @@ for bugs only.
 
 from __future__ import annotations
 
-import os
+import json
 import sys
 import time
 from enum import StrEnum
@@ -17,7 +17,7 @@ import typer
 
 from ripeness import __version__
 from ripeness.defaults import MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
-from ripeness.errors import RipenessError
+from ripeness.errors import RipenessError, positive, require_model_dir, writable_dir
 from ripeness.tasks.cli import app as tasks_app
 
 app = typer.Typer(
@@ -35,18 +35,6 @@ class Size(StrEnum):
     nano = "nano"
     tiny = "tiny"
     small = "small"
-
-
-def _quiet_libraries() -> None:
-    """Silence library chatter so the user sees our progress bars and tables only."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import datasets
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
 
 
 def _difficulties(max_difficulty: int) -> tuple[int, ...]:
@@ -84,10 +72,14 @@ def model_init(
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Build the tiny Llama and its tokenizer, warm-start it with SFT, and save it."""
+    positive(examples, "--examples")
+    _difficulties(max_difficulty)
+    writable_dir(out, "model folder")
     from ripeness.models.embedded import init_embedded_model
+    from ripeness.progress import quiet_libraries
 
     config = _warm_start_config(examples, max_difficulty, seed)
-    _quiet_libraries()
+    quiet_libraries()
     report = init_embedded_model(out, size.value, config, show_progress=not quiet)
     ws = report.warm_start
     typer.echo(
@@ -119,14 +111,14 @@ def model_eval(
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Greedy gold accuracy on held-out problems, by difficulty, with 95% intervals."""
+    positive(per_level, "--per-level")
+    difficulties = _difficulties(max_difficulty)
+    require_model_dir(model)
     from ripeness.display import accuracy_table
     from ripeness.evaluation import evaluate_model_dir, save_results
-    from ripeness.progress import console
+    from ripeness.progress import console, quiet_libraries
 
-    if per_level < 1:
-        raise RipenessError(f"--per-level must be at least 1, got {per_level}")
-    difficulties = _difficulties(max_difficulty)
-    _quiet_libraries()
+    quiet_libraries()
     results = evaluate_model_dir(model, difficulties, per_level, seed, show_progress=not quiet)
     console.print(accuracy_table(results), soft_wrap=True)
     if json_out:
@@ -141,16 +133,17 @@ def demo(
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Run the pipeline end to end on the embedded tiny model."""
-    from ripeness.display import accuracy_table
-    from ripeness.errors import writable_dir
+    out = writable_dir(out, "demo folder")
+    from ripeness.display import accuracy_table, stress_table
     from ripeness.evaluation import evaluate_model_dir, save_results
     from ripeness.models.embedded import init_embedded_model
-    from ripeness.progress import console
+    from ripeness.progress import console, quiet_libraries
+    from ripeness.tasks.arithmetic import ArithmeticFamily
+    from ripeness.tasks.stress import stress_test
 
     max_difficulty = MAX_TRAINED_DIFFICULTY
     config = _warm_start_config(examples, max_difficulty, seed=0)
-    out = writable_dir(out, "demo folder")
-    _quiet_libraries()
+    quiet_libraries()
     start = time.perf_counter()
     console.rule("1. build the embedded model")
     report = init_embedded_model(out / "model", "tiny", config, show_progress=not quiet)
@@ -159,7 +152,11 @@ def demo(
         f"{report.parameters:,} parameters, SFT {ws.steps} steps at "
         f"{ws.tokens_per_second:,.0f} tokens/s in {report.total_seconds / 60:.1f} min"
     )
-    console.rule("2. evaluate on held-out problems")
+    console.rule("2. stress-test the rewards the trainer could use")
+    stress = stress_test(ArithmeticFamily(), ArithmeticFamily().generate(20, 0, [1, 2, 3]))
+    console.print(stress_table(stress), soft_wrap=True)
+    (out / "stress.json").write_text(json.dumps(stress.as_dict(), indent=2))
+    console.rule("3. evaluate on held-out problems")
     difficulties = _difficulties(max_difficulty + 1)
     results = evaluate_model_dir(report.path, difficulties, per_level, show_progress=not quiet)
     console.print(accuracy_table(results, trained=config.difficulties), soft_wrap=True)

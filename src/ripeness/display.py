@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from ripeness.probes.accuracy import LevelResult
+if TYPE_CHECKING:  # the real import pulls in torch, which a stress table does not need
+    from ripeness.probes.accuracy import LevelResult
 
 
 def accuracy_table(

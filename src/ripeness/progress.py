@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,9 +15,20 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from transformers import TrainerCallback
 
 console = Console(stderr=True)
+
+
+def quiet_libraries() -> None:
+    """Silence library chatter so the user sees our progress bars and tables only."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import datasets
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
 
 
 def make_progress(disable: bool = False) -> Progress:
@@ -45,29 +57,3 @@ def progress_task(description: str, total: int, disable: bool = False) -> Iterat
             progress.update(task, advance=n, **fields)
 
         yield advance
-
-
-class TrainerProgress(TrainerCallback):
-    """A rich bar for a transformers/TRL trainer, showing the latest logged loss."""
-
-    def __init__(self, description: str, disable: bool = False) -> None:
-        self.description = description
-        self.disable = disable
-        self._progress: Progress | None = None
-        self._task = None
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self._progress = make_progress(self.disable)
-        self._progress.start()
-        self._task = self._progress.add_task(self.description, total=state.max_steps, status="")
-
-    def on_step_end(self, args, state, control, **kwargs):
-        self._progress.update(self._task, completed=state.global_step)
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if self._progress is not None and logs and "loss" in logs:
-            self._progress.update(self._task, status=f"loss {float(logs['loss']):.3f}")
-
-    def on_train_end(self, args, state, control, **kwargs):
-        if self._progress is not None:
-            self._progress.stop()

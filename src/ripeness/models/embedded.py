@@ -15,7 +15,7 @@ from pathlib import Path
 
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
-from ripeness.errors import RipenessError, writable_dir
+from ripeness.errors import RipenessError, require_model_dir, writable_dir
 from ripeness.models.tiny import SIZES, build_model, parameter_count
 from ripeness.models.tokenizer import build_tokenizer
 from ripeness.train.sft import WarmStartConfig, WarmStartResult, warm_start
@@ -68,12 +68,7 @@ def init_embedded_model(
 
 def load_model(path: Path) -> tuple[PreTrainedModel, object]:
     """Load any local HF causal LM and its tokenizer, with a one-line error if it is not one."""
-    path = Path(path).expanduser()
-    if not (path / "config.json").is_file():
-        raise RipenessError(
-            f"no model at {path} (config.json missing); "
-            f"build one with `ripeness model init --out {path}`"
-        )
+    path = require_model_dir(path)
     try:
         model = AutoModelForCausalLM.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ripeness.errors import RipenessError
+from ripeness.errors import RipenessError, positive, require_model_dir
 
 app = typer.Typer(help="Task families, their rewards and loopholes.", no_args_is_help=True)
 
@@ -30,12 +30,6 @@ def parse_difficulties(text: str) -> list[int]:
     if not levels or min(levels) < 1:
         raise RipenessError(f"difficulties must be at least 1, got {text!r}")
     return levels
-
-
-def _positive(value: int, flag: str) -> int:
-    if value < 1:
-        raise RipenessError(f"{flag} must be at least 1, got {value}")
-    return value
 
 
 @app.command("list")
@@ -75,7 +69,7 @@ def show(
     from ripeness.tasks.registry import get_family
 
     family = get_family(task)
-    for item in family.generate(_positive(n, "--n"), seed, parse_difficulties(difficulty)):
+    for item in family.generate(positive(n, "--n"), seed, parse_difficulties(difficulty)):
         typer.echo(f"--- {item.id} (difficulty {item.difficulty})")
         for message in item.prompt:
             typer.echo(f"[{message['role']}] {message['content']}")
@@ -103,7 +97,7 @@ def stress(
     from ripeness.tasks.stress import stress_test
 
     family = get_family(task)
-    items = family.generate(_positive(problems, "--problems"), seed, parse_difficulties(difficulty))
+    items = family.generate(positive(problems, "--problems"), seed, parse_difficulties(difficulty))
     extra = {}
     if reward_model is not None:
         if not (reward_model / "config.json").is_file():
@@ -137,16 +131,18 @@ def filter_problems(
     out: Annotated[Path | None, typer.Option(help="Write the kept problems here (JSONL).")] = None,
 ) -> None:
     """Keep problems the model solves sometimes (default 20-80% of N samples)."""
+    require_model_dir(model)
     from ripeness.display import histogram_table
     from ripeness.models.embedded import load_model
     from ripeness.models.generate import sample_completions
-    from ripeness.progress import console
+    from ripeness.progress import console, quiet_libraries
     from ripeness.tasks.filtering import filter_by_pass_rate
     from ripeness.tasks.registry import get_family
 
     family = get_family(task)
     levels = parse_difficulties(difficulty)
-    items = family.generate(_positive(problems, "--problems"), seed, levels)
+    items = family.generate(positive(problems, "--problems"), seed, levels)
+    quiet_libraries()
     net, tokenizer = load_model(model)
 
     def sample(conversations, n):
@@ -155,7 +151,7 @@ def filter_problems(
     with console.status(f"sampling {samples} answers to each of {len(items)} problems"):
         try:
             result = filter_by_pass_rate(
-                family, items, sample, _positive(samples, "--samples"), (low, high)
+                family, items, sample, positive(samples, "--samples"), (low, high)
             )
         except ValueError as exc:
             raise RipenessError(str(exc)) from None
@@ -192,7 +188,7 @@ def export(
     family = get_family(task)
     if reward:
         reward_by_name(family, reward)
-    items = family.generate(_positive(n, "--n"), seed, parse_difficulties(difficulty), split)
+    items = family.generate(positive(n, "--n"), seed, parse_difficulties(difficulty), split)
     rows = verl_rows(items, reward, split) if format == "verl" else [i.columns() for i in items]
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":

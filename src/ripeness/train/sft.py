@@ -25,9 +25,9 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase, PrinterCallba
 from trl import SFTConfig, SFTTrainer
 
 from ripeness.defaults import MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
-from ripeness.progress import TrainerProgress
 from ripeness.tasks.arithmetic import sample_problems
 from ripeness.tasks.conversations import warm_start_conversation
+from ripeness.train.callbacks import TrainerProgress
 
 
 @dataclass(frozen=True)
