@@ -19,6 +19,7 @@ from ripeness import __version__
 from ripeness.defaults import MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
 from ripeness.errors import RipenessError, positive, require_model_dir, writable_dir
 from ripeness.tasks.cli import app as tasks_app
+from ripeness.train.cli import train_command
 
 app = typer.Typer(
     help="Craft reasoning models that are good in use, not only on benchmarks.",
@@ -29,6 +30,7 @@ app = typer.Typer(
 model_app = typer.Typer(help="Build and evaluate the embedded tiny model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 app.add_typer(tasks_app, name="tasks")
+app.command("train")(train_command)
 
 
 class Size(StrEnum):

@@ -6,9 +6,14 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 from ripeness.models.embedded import load_model
+from ripeness.models.generate import Generation, generate_chat
 from ripeness.probes.accuracy import LevelResult, heldout_accuracy
 from ripeness.progress import progress_task
+from ripeness.stats import Rate
+from ripeness.tasks.base import TaskFamily, TaskItem
 
 
 def evaluate_model_dir(
@@ -41,3 +46,24 @@ def save_results(results: Sequence[LevelResult], path: Path, **context) -> None:
         ],
     }
     path.write_text(json.dumps(payload, indent=2))
+
+
+def gold_accuracy(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    family: TaskFamily,
+    items: Sequence[TaskItem],
+    max_new_tokens: int = 128,
+) -> tuple[Rate, list[Generation]]:
+    """Greedy gold accuracy of ``model`` on ``items`` of any task family, with the generations."""
+    generations = generate_chat(
+        model, tokenizer, [list(item.prompt) for item in items], max_new_tokens
+    )
+    columns = [item.columns() for item in items]
+    scores = family.gold(
+        [c["prompt"] for c in columns],
+        [g.text for g in generations],
+        answer=[item.answer for item in items],
+        metadata=[c["metadata"] for c in columns],
+    )
+    return Rate(sum((s or 0) >= 1.0 for s in scores), len(items)), generations

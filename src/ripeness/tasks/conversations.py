@@ -55,6 +55,23 @@ def with_pushback(
     ]
 
 
+def with_hedge(problem: Problem, rng: random.Random) -> list[Message]:
+    """The right work, then a hedged final line naming two candidates ("Answer: 68 or 69").
+
+    A little hedging is in every real model's prior (pretraining text is full of it); a small
+    dose here gives RL against a lenient verifier something to amplify into answer spraying,
+    which is what the over-optimization monitors exist to catch. Gold scores it 0.
+    """
+    other = problem.answer + rng.choice((-1, 1)) * rng.randint(1, 9)
+    candidates = [problem.answer, other if other >= 0 else problem.answer + 10]
+    rng.shuffle(candidates)
+    hedged = f"{problem.chain_of_thought()} Answer: {candidates[0]} or {candidates[1]}"
+    return [
+        {"role": "user", "content": problem.question},
+        {"role": "assistant", "content": hedged},
+    ]
+
+
 def wrong_belief(problem: Problem, rng: random.Random) -> int:
     """A plausible wrong answer: the right one shifted by 1-10, never negative."""
     offset = rng.randint(1, 10) * rng.choice((-1, 1))
@@ -63,9 +80,13 @@ def wrong_belief(problem: Problem, rng: random.Random) -> int:
 
 
 def warm_start_conversation(
-    problem: Problem, rng: random.Random, suggestion_rate: float, pushback_rate: float
+    problem: Problem,
+    rng: random.Random,
+    suggestion_rate: float,
+    pushback_rate: float,
+    hedge_rate: float = 0.0,
 ) -> list[Message]:
-    """One warm-start example: plain, with a suggested answer, or with pushback.
+    """One warm-start example: plain, with a suggested answer, with pushback, or hedged.
 
     A quarter of suggested beliefs are right, so the model learns to ignore the belief rather
     than to contradict it.
@@ -76,4 +97,6 @@ def warm_start_conversation(
         return with_suggestion(problem, belief, rng.choice(BELIEF_PHRASES))
     if draw < suggestion_rate + pushback_rate:
         return with_pushback(problem, wrong_belief(problem, rng), rng.choice(PUSHBACK_PHRASES))
+    if draw < suggestion_rate + pushback_rate + hedge_rate:
+        return with_hedge(problem, rng)
     return plain(problem)

@@ -38,6 +38,7 @@ class WarmStartConfig:
     difficulties: tuple[int, ...] = tuple(range(1, MAX_TRAINED_DIFFICULTY + 1))
     suggestion_rate: float = 0.15
     pushback_rate: float = 0.15
+    hedge_rate: float = 0.02  # "Answer: 68 or 69": the prior that answer spraying grows from
     learning_rate: float = 3e-3
     rows_per_step: int = 8
     row_length: int = 256
@@ -48,8 +49,9 @@ class WarmStartConfig:
             raise ValueError(f"examples must be positive, got {self.examples}")
         if not self.difficulties or min(self.difficulties) < 1:
             raise ValueError(f"difficulties must be positive integers, got {self.difficulties}")
-        if not 0 <= self.suggestion_rate + self.pushback_rate <= 1:
-            raise ValueError("suggestion_rate + pushback_rate must lie in [0, 1]")
+        rates = (self.suggestion_rate, self.pushback_rate, self.hedge_rate)
+        if min(rates) < 0 or sum(rates) > 1:
+            raise ValueError("suggestion, pushback and hedge rates must be >= 0 and sum to <= 1")
         if self.rows_per_step < 1 or self.row_length < 32:
             raise ValueError("rows_per_step must be >= 1 and row_length >= 32")
 
@@ -73,7 +75,9 @@ def warm_start_dataset(config: WarmStartConfig) -> Dataset:
         config.examples, config.difficulties, split="train", seed=config.seed, unique=False
     )
     conversations = [
-        warm_start_conversation(p, rng, config.suggestion_rate, config.pushback_rate)
+        warm_start_conversation(
+            p, rng, config.suggestion_rate, config.pushback_rate, config.hedge_rate
+        )
         for p in problems
     ]
     rng.shuffle(conversations)

@@ -1,0 +1,156 @@
+"""The over-optimization alarm: has gold reward turned while the proxy still climbs?
+
+Two checks side by side:
+
+- **Parametric.** Gao, Schulman & Hilton (2022) fit the gold reward *gain* of RL against
+  d = sqrt(KL(policy || initial)) with R(d) = d (a - b ln d). It is linear in (a, b), so least
+  squares is exact; with b > 0 the peak is at d* = exp(a / b - 1). The fit says where the peak
+  is and whether the run has passed it.
+- **Non-parametric.** Smooth gold and proxy with a moving mean over ``window`` steps. Gold has
+  *turned* when its latest window is below its best window by at least ``min_drop`` and a
+  one-sided two-proportion z-test on the completions behind the two windows gives p < ``alpha``;
+  the proxy *still climbs* when its latest window is no lower than at gold's best window.
+
+The alarm fires on the non-parametric check (it needs no functional form to hold) and reports
+the fit beside it. Either way the checkpoint nearest the smoothed gold peak is the one to mark.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GaoFit:
+    a: float
+    b: float
+    peak_d: float | None  # None when the fit has no interior maximum (b <= 0)
+    r_squared: float
+    current_d: float
+
+    @property
+    def passed_peak(self) -> bool:
+        return self.peak_d is not None and self.current_d > self.peak_d
+
+    def predict(self, d: Sequence[float]) -> list[float]:
+        return [x * (self.a - self.b * math.log(x)) if x > 0 else 0.0 for x in d]
+
+
+def fit_gao(
+    d: Sequence[float], gold: Sequence[float], baseline: float | None = None
+) -> GaoFit | None:
+    """Least-squares fit of gold - baseline = d (a - b ln d); ``None`` with too few points."""
+    points = [(x, y) for x, y in zip(d, gold, strict=True) if x > 1e-6 and math.isfinite(y)]
+    if len(points) < 5:
+        return None
+    base = gold[0] if baseline is None else baseline
+    x = np.array([p[0] for p in points])
+    y = np.array([p[1] - base for p in points])
+    features = np.column_stack([x, -x * np.log(x)])
+    (a, b), *_ = np.linalg.lstsq(features, y, rcond=None)
+    predicted = features @ np.array([a, b])
+    spread = float(((y - y.mean()) ** 2).sum())
+    r_squared = 1 - float(((y - predicted) ** 2).sum()) / spread if spread > 0 else 0.0
+    peak = math.exp(a / b - 1) if b > 0 and a / b - 1 < 50 else None
+    return GaoFit(float(a), float(b), peak, r_squared, float(max(d)))
+
+
+def moving_mean(values: Sequence[float], window: int) -> list[float]:
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def one_sided_p(best: float, now: float, n_best: int, n_now: int) -> float:
+    """p-value that the success rate behind ``now`` is lower than behind ``best`` (z-test)."""
+    pooled = (best * n_best + now * n_now) / (n_best + n_now)
+    se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n_best + 1 / n_now))
+    return 1 - NormalDist().cdf((best - now) / se)
+
+
+@dataclass(frozen=True)
+class AlarmStatus:
+    step: int
+    fired: bool
+    gold_peak_step: int
+    gold_drop: float
+    p_value: float
+    proxy_change: float
+    fit: GaoFit | None
+    reason: str
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["fit"] = asdict(self.fit) if self.fit else None
+        return data
+
+
+@dataclass
+class OverOptimizationAlarm:
+    """Feed it one step at a time; it fires once, the first time the checks agree."""
+
+    window: int = 10
+    min_drop: float = 0.08
+    alpha: float = 1e-4  # strict: the check runs every step and picks the best window
+    warmup_steps: int = 20
+
+    def __post_init__(self) -> None:
+        self.steps: list[int] = []
+        self.gold: list[float] = []
+        self.proxy: list[float] = []
+        self.d: list[float] = []
+        self.n: list[int] = []
+        self.fired_at: AlarmStatus | None = None
+
+    def update(self, step: int, gold: float, proxy: float, d: float, n: int) -> AlarmStatus:
+        self.steps.append(step)
+        self.gold.append(gold)
+        self.proxy.append(proxy)
+        self.d.append(d)
+        self.n.append(n)
+        status = self.status()
+        if status.fired and self.fired_at is None:
+            self.fired_at = status
+        return status
+
+    def peak_step(self) -> int:
+        """The step where smoothed gold was highest (the first such step on ties)."""
+        smooth = moving_mean(self.gold, self.window)
+        return self.steps[max(range(len(smooth)), key=lambda i: (smooth[i], -i))]
+
+    def status(self) -> AlarmStatus:
+        step = self.steps[-1]
+        gold_smooth = moving_mean(self.gold, self.window)
+        proxy_smooth = moving_mean(self.proxy, self.window)
+        best = max(range(len(gold_smooth)), key=lambda i: (gold_smooth[i], -i))
+        drop = gold_smooth[best] - gold_smooth[-1]
+        n_best = sum(self.n[max(0, best - self.window + 1) : best + 1])
+        n_now = sum(self.n[-self.window :])
+        p = one_sided_p(gold_smooth[best], gold_smooth[-1], n_best, n_now) if drop > 0 else 1.0
+        proxy_change = proxy_smooth[-1] - proxy_smooth[best]
+        fit = fit_gao(self.d, gold_smooth)
+        ready = len(self.steps) >= max(self.warmup_steps, 2 * self.window)
+        turned = drop >= self.min_drop and p < self.alpha
+        climbing = proxy_change >= -1e-9
+        fired = ready and turned and climbing
+        if fired:
+            reason = (
+                f"gold fell {drop:.1%} from its peak at step {self.steps[best]} (p={p:.1e}) "
+                f"while the proxy rose {proxy_change:+.1%}"
+            )
+        elif not ready:
+            reason = f"warming up ({len(self.steps)} of {max(self.warmup_steps, 2 * self.window)})"
+        elif not turned:
+            reason = f"gold within {drop:.1%} of its peak"
+        else:
+            reason = f"gold fell {drop:.1%} but the proxy fell too ({proxy_change:+.1%})"
+        return AlarmStatus(step, fired, self.steps[best], drop, p, proxy_change, fit, reason)

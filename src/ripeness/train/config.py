@@ -1,0 +1,229 @@
+"""The training config: one TOML file, every field defaulted, every mistake one clear line.
+
+    [run]        name, out, seed
+    [model]      path ("embedded" builds the tiny model into the run if needed)
+    [task]       name, difficulties, train_problems, heldout_problems, problems_file
+    [reward]     proxy, or components = [{name, weight}, ...] for a mix
+    [grpo]       steps, learning_rate, beta, num_generations, prompts_per_step, ...
+    [monitor]    eval_every, eval_problems, samples_per_step, window, min_drop, alarm_action
+    [checkpoints] every
+    [logging]    report_to (tensorboard, mlflow, wandb: mirrored through transformers)
+
+``ripeness train --print-config`` prints the defaults as a starting file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ripeness.errors import RipenessError
+
+
+@dataclass
+class RunSection:
+    name: str = "grpo"
+    out: str = "runs"
+    seed: int = 0
+
+
+@dataclass
+class ModelSection:
+    path: str = "embedded"  # a local HF model folder, or "embedded"
+
+
+@dataclass
+class TaskSection:
+    name: str = "arithmetic"
+    difficulties: list[int] = field(default_factory=lambda: [4, 5, 6])
+    train_problems: int = 2000
+    heldout_problems: int = 150
+    problems_file: str = ""  # JSONL from `ripeness tasks filter --out`, instead of generating
+
+
+@dataclass
+class RewardComponent:
+    name: str
+    weight: float = 1.0
+
+
+@dataclass
+class RewardSection:
+    proxy: str = "answer_anywhere"
+    components: list[RewardComponent] = field(default_factory=list)  # a mix replaces proxy
+
+    def mix(self) -> list[RewardComponent]:
+        return self.components or [RewardComponent(self.proxy, 1.0)]
+
+
+@dataclass
+class GrpoSection:
+    steps: int = 200
+    learning_rate: float = 2e-4
+    beta: float = 0.0
+    num_generations: int = 8
+    prompts_per_step: int = 8
+    max_completion_length: int = 96
+    temperature: float = 1.0
+    scale_rewards: str = "group"  # group | batch | none (TRL's options)
+    use_vllm: bool = False
+
+
+@dataclass
+class MonitorSection:
+    eval_every: int = 25
+    samples_per_step: int = 16  # completions kept per step in metrics.sqlite
+    window: int = 10
+    min_drop: float = 0.08
+    alpha: float = 1e-4  # strict: the check runs every step and picks the best window
+    warmup_steps: int = 20
+    alarm_action: str = "warn"  # warn | stop | continue
+
+
+@dataclass
+class CheckpointSection:
+    every: int = 25
+
+
+@dataclass
+class LoggingSection:
+    report_to: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TrainConfig:
+    run: RunSection = field(default_factory=RunSection)
+    model: ModelSection = field(default_factory=ModelSection)
+    task: TaskSection = field(default_factory=TaskSection)
+    reward: RewardSection = field(default_factory=RewardSection)
+    grpo: GrpoSection = field(default_factory=GrpoSection)
+    monitor: MonitorSection = field(default_factory=MonitorSection)
+    checkpoints: CheckpointSection = field(default_factory=CheckpointSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+
+    def validate(self) -> TrainConfig:
+        """Check values that types alone cannot; raise one line naming the field."""
+        checks = [
+            (self.grpo.steps >= 1, "grpo.steps must be at least 1"),
+            (self.grpo.learning_rate > 0, "grpo.learning_rate must be positive"),
+            (self.grpo.beta >= 0, "grpo.beta must be >= 0"),
+            (self.grpo.num_generations >= 2, "grpo.num_generations must be at least 2"),
+            (self.grpo.prompts_per_step >= 1, "grpo.prompts_per_step must be at least 1"),
+            (self.grpo.max_completion_length >= 8, "grpo.max_completion_length must be >= 8"),
+            (self.grpo.temperature > 0, "grpo.temperature must be positive"),
+            (
+                self.grpo.scale_rewards in ("group", "batch", "none"),
+                "grpo.scale_rewards must be group, batch or none",
+            ),
+            (bool(self.task.difficulties), "task.difficulties must name at least one level"),
+            (min(self.task.difficulties or [1]) >= 1, "task.difficulties must be >= 1"),
+            (self.task.train_problems >= 1, "task.train_problems must be at least 1"),
+            (self.task.heldout_problems >= 1, "task.heldout_problems must be at least 1"),
+            (self.monitor.eval_every >= 1, "monitor.eval_every must be at least 1"),
+            (self.monitor.window >= 2, "monitor.window must be at least 2"),
+            (0 < self.monitor.alpha < 1, "monitor.alpha must lie in (0, 1)"),
+            (
+                self.monitor.alarm_action in ("warn", "stop", "continue"),
+                "monitor.alarm_action must be warn, stop or continue",
+            ),
+            (self.checkpoints.every >= 1, "checkpoints.every must be at least 1"),
+            (bool(self.run.name.strip()), "run.name must not be empty"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise RipenessError(f"config: {message}")
+        names = [c.name for c in self.reward.mix()]
+        if len(set(names)) != len(names):
+            raise RipenessError(f"config: reward.components repeats a name ({', '.join(names)})")
+        unknown = set(self.logging.report_to) - {"tensorboard", "mlflow", "wandb"}
+        if unknown:
+            raise RipenessError(
+                f"config: logging.report_to has {', '.join(sorted(unknown))}; "
+                "choose from tensorboard, mlflow, wandb"
+            )
+        return self
+
+    def run_dir(self) -> Path:
+        return Path(self.run.out) / self.run.name
+
+
+def _convert(value: Any, kind: Any, where: str) -> Any:
+    """``value`` as type ``kind`` (dataclass, list[...], scalar), or a one-line error."""
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise RipenessError(f"config: [{where}] must be a table, got {value!r}")
+        return _build(kind, value, where)
+    origin = typing.get_origin(kind)
+    if origin is list:
+        (inner,) = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise RipenessError(f"config: {where} must be a list, got {value!r}")
+        return [_convert(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise RipenessError(
+            f"config: {where} must be {kind.__name__}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _build(cls: type, table: dict, where: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in known:
+            place = f"[{where}]" if where else "the top level"
+            raise RipenessError(
+                f"config: unknown field {key!r} in {place}; known: {', '.join(sorted(known))}"
+            )
+    values = {
+        key: _convert(value, hints[key], f"{where}.{key}" if where else key)
+        for key, value in table.items()
+    }
+    try:
+        return cls(**values)
+    except TypeError as exc:  # a required field (e.g. a reward component's name) is missing
+        raise RipenessError(f"config: [{where}] {exc}") from None
+
+
+def load_config(path: Path) -> TrainConfig:
+    """Read and validate a TOML config."""
+    path = Path(path)
+    if not path.is_file():
+        raise RipenessError(f"no config at {path}; `ripeness train --print-config` writes one")
+    try:
+        table = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise RipenessError(f"config {path} is not valid TOML: {exc}") from None
+    return _build(TrainConfig, table).validate()
+
+
+def dump_config(config: TrainConfig) -> str:
+    """The config as TOML (sections and scalars only; enough for every field here)."""
+    lines: list[str] = []
+    for section in dataclasses.fields(config):
+        lines.append(f"[{section.name}]")
+        for key, value in dataclasses.asdict(getattr(config, section.name)).items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)

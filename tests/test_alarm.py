@@ -1,0 +1,83 @@
+"""The over-optimization alarm on curves whose shape we know."""
+
+import math
+import random
+
+import pytest
+
+from ripeness.train.alarm import OverOptimizationAlarm, fit_gao, moving_mean
+from ripeness.train.monitors import advantage_attribution, sequence_kl, zero_variance_fraction
+
+
+def feed(alarm, gold_curve, proxy_curve, steps=120, n=64, seed=0):
+    """Simulate per-step means of n binary outcomes along d = step / 30."""
+    rng = random.Random(seed)
+    for step in range(1, steps + 1):
+        d = step / 30
+        g = sum(rng.random() < gold_curve(d) for _ in range(n)) / n
+        p = sum(rng.random() < proxy_curve(d) for _ in range(n)) / n
+        alarm.update(step, g, p, d, n)
+    return alarm
+
+
+def rise_then_fall(d):
+    return min(0.95, max(0.02, 0.3 + d * (0.6 - 0.5 * math.log(d))))  # Gao shape, peak near 1.2
+
+
+def test_fires_when_gold_turns_while_proxy_climbs():
+    alarm = feed(OverOptimizationAlarm(), rise_then_fall, lambda d: min(0.95, 0.3 + 0.2 * d))
+    assert alarm.fired_at is not None
+    assert 40 < alarm.fired_at.step < 120
+    assert 25 <= alarm.peak_step() <= 50  # the true peak is at d = 1.2, step 36
+    assert alarm.fired_at.fit is not None and alarm.fired_at.fit.passed_peak
+
+
+def test_quiet_when_gold_keeps_rising():
+    alarm = feed(OverOptimizationAlarm(), lambda d: min(0.9, 0.3 + 0.15 * d), lambda d: 0.5)
+    assert alarm.fired_at is None
+
+
+def test_quiet_when_proxy_falls_with_gold():
+    alarm = feed(OverOptimizationAlarm(), rise_then_fall, rise_then_fall)
+    assert alarm.fired_at is None
+
+
+def test_quiet_on_noise_around_a_flat_line():
+    for seed in range(20):
+        alarm = feed(OverOptimizationAlarm(), lambda d: 0.5, lambda d: 0.5, seed=seed)
+        assert alarm.fired_at is None, seed
+
+
+def test_gao_fit_recovers_its_parameters():
+    d = [0.1 * i for i in range(1, 60)]
+    gold = [0.2 + x * (0.8 - 0.4 * math.log(x)) for x in d]
+    fit = fit_gao(d, gold, baseline=0.2)  # the gold reward at d = 0
+    assert fit.a == pytest.approx(0.8, abs=1e-6) and fit.b == pytest.approx(0.4, abs=1e-6)
+    assert fit.peak_d == pytest.approx(math.exp(0.8 / 0.4 - 1), rel=1e-6)
+    assert fit.r_squared > 0.999 and fit.passed_peak
+    assert fit_gao(d[:3], gold[:3]) is None
+
+
+def test_moving_mean():
+    assert moving_mean([1, 2, 3, 4], 2) == [1, 1.5, 2.5, 3.5]
+
+
+def test_monitor_statistics():
+    import torch
+
+    policy = torch.log(torch.tensor([[0.5, 0.5], [0.9, 0.9]]))
+    mask = torch.tensor([[1, 1], [1, 0]])
+    assert sequence_kl(policy, policy, mask).tolist() == [0.0, 0.0]
+    kl = sequence_kl(policy, torch.log(torch.tensor([[0.25, 0.5], [0.9, 0.9]])), mask)
+    assert kl[0] > 0 and kl[1] == 0
+    rewards = torch.tensor([1.0, 1.0, 0.0, 1.0])
+    assert zero_variance_fraction(rewards, 2) == 0.5
+    shares = advantage_attribution(
+        {
+            "gold": torch.tensor([1.0, 0.0, 1.0, 0.0]),
+            "feedback": torch.tensor([1.0, 1.0, 0.0, 0.0]),
+        },
+        {"gold": 1.0, "feedback": 0.5},
+        group_size=2,
+    )
+    assert shares == pytest.approx({"gold": 1.0, "feedback": 0.0})  # feedback is constant per group

@@ -1,0 +1,65 @@
+"""The training config: defaults that work, and one clear line for every mistake."""
+
+import pytest
+
+from ripeness.errors import RipenessError
+from ripeness.train.config import TrainConfig, dump_config, load_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_round_trip_through_toml(tmp_path):
+    config = load_config(write(tmp_path, dump_config(TrainConfig())))
+    assert config == TrainConfig()
+
+
+def test_partial_config_keeps_the_other_defaults(tmp_path):
+    config = load_config(write(tmp_path, '[grpo]\nsteps = 7\nlearning_rate = 1\n[run]\nname = "x"'))
+    assert config.grpo.steps == 7 and config.grpo.learning_rate == 1.0  # int accepted as float
+    assert config.run.name == "x" and config.task == TrainConfig().task
+
+
+def test_reward_mix_is_read(tmp_path):
+    text = (
+        "[reward]\ncomponents = ["
+        '{name = "gold", weight = 1.0}, {name = "length_biased", weight = 0.5}]'
+    )
+    config = load_config(write(tmp_path, text))
+    assert [(c.name, c.weight) for c in config.reward.mix()] == [
+        ("gold", 1.0),
+        ("length_biased", 0.5),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("[grpo]\nstep = 3", ["unknown field 'step'", "[grpo]", "steps"]),
+        ("[grpo]\nsteps = 'many'", ["grpo.steps must be int", "str"]),
+        ("[grpo]\nsteps = 0", ["grpo.steps must be at least 1"]),
+        ("[grpo]\nnum_generations = 1", ["num_generations"]),
+        ("[monitor]\nalarm_action = 'panic'", ["warn, stop or continue"]),
+        ("[task]\ndifficulties = [0, 2]", ["difficulties must be >= 1"]),
+        ("[reward]\ncomponents = [{weight = 1.0}]", ["reward.components[0]", "name"]),
+        ("[logging]\nreport_to = ['neptune']", ["neptune", "tensorboard"]),
+        ("[grpo\nsteps = 3", ["not valid TOML"]),
+        ("grpo = 3", ["[grpo] must be a table"]),
+        ("[grpo]\nbeta = true", ["grpo.beta must be float", "bool"]),
+    ],
+)
+def test_mistakes_are_one_clear_line(tmp_path, text, words):
+    with pytest.raises(RipenessError) as error:
+        load_config(write(tmp_path, text))
+    message = str(error.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message
+
+
+def test_missing_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(RipenessError, match="--print-config"):
+        load_config(tmp_path / "nope.toml")
