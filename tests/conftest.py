@@ -31,3 +31,18 @@ def trained_model_dir(tmp_path_factory) -> Path:
     )
     assert code == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def default_model_dir(tmp_path_factory) -> Path:
+    """The shipped embedded model, built exactly as `ripeness model init` does (~2 minutes).
+
+    Training and probe tests need a competent model; this one is built once per session.
+    """
+    from ripeness.models.embedded import init_embedded_model
+    from ripeness.progress import quiet_libraries
+
+    quiet_libraries()
+    out = tmp_path_factory.mktemp("default-model")
+    init_embedded_model(out, show_progress=False)
+    return out

@@ -30,3 +30,28 @@ def test_interval_touches_the_bounds_exactly_at_zero_and_all():
     assert wilson_interval(0, 20)[0] == 0.0
     assert wilson_interval(20, 20)[1] == 1.0
     assert Rate(0, 20).interval[0] <= Rate(0, 20).value
+
+
+def test_mean_interval_covers_the_mean_and_is_deterministic():
+    from ripeness.stats import Mean
+
+    m = Mean.of([1, 2, 3, 4, 100, None, float("nan")])
+    assert m.n == 5 and m.value == 22
+    low, high = m.interval
+    assert low < 22 < high and m.interval == (low, high)
+
+
+def test_paired_comparison_finds_a_real_shift_and_not_a_fake_one():
+    from ripeness.stats import paired_means, paired_rates
+
+    before = [True] * 60 + [False] * 40
+    after = [True] * 45 + [False] * 15 + [False] * 40  # 15 pairs flipped to wrong, none back
+    shift = paired_rates(before, after)
+    assert shift.difference == pytest.approx(-0.15)
+    assert shift.high < 0 and shift.p_value < 0.001 and shift.n == 100
+    same = paired_rates(before, before)
+    assert same.difference == 0 and same.p_value == 1.0
+    noisy = paired_means([1.0, 2.0, 3.0, 4.0] * 10, [1.1, 1.9, 3.1, 3.9] * 10)
+    assert noisy.p_value > 0.05 and noisy.low < 0 < noisy.high
+    with pytest.raises(ValueError, match="align"):
+        paired_rates([True], [True, False])

@@ -69,3 +69,53 @@ def histogram_table(counts: dict[int, int], samples: int, band: tuple[float, flo
             f"{k}/{samples}", str(count), "█" * round(30 * count / widest), "yes" if kept else ""
         )
     return table
+
+
+def _cells(figure: dict) -> tuple[str, str, str]:
+    """(value, 95% CI, n) text for a stored figure: a rate, a mean, a statistic, a pair."""
+    kind = figure.get("kind")
+    if kind == "rate":
+        return (
+            f"{figure['rate']:.1%}",
+            f"[{figure['low']:.1%}, {figure['high']:.1%}]",
+            str(figure["n"]),
+        )
+    if kind == "paired":
+        return (
+            f"{figure['difference']:+.3g}",
+            f"[{figure['low']:+.3g}, {figure['high']:+.3g}]",
+            f"{figure['n']} pairs, p={figure['p_value']:.2g}",
+        )
+    value = figure.get("mean", figure.get("value"))
+    if value is None:
+        return "n/a", "", str(figure.get("n", 0))
+    return f"{value:.3g}", f"[{figure['low']:.3g}, {figure['high']:.3g}]", str(figure["n"])
+
+
+def probe_table(label: str, summaries: dict[str, dict[str, dict]]) -> Table:
+    """One row per figure: probe, figure, value, 95% CI, n."""
+    table = Table(title=f"Probes: {label}")
+    for column in ("probe", "figure", "value", "95% CI", "n"):
+        table.add_column(column, justify="left" if column in ("probe", "figure") else "right")
+    for probe, figures in summaries.items():
+        for i, (name, figure) in enumerate(figures.items()):
+            table.add_row(probe if i == 0 else "", name, *_cells(figure))
+        table.add_section()
+    return table
+
+
+def comparison_table(before: str, after: str, comparisons: dict[str, dict]) -> Table:
+    table = Table(title=f"Paired comparison: {after} minus {before}")
+    for column in ("probe", "field", "difference", "95% CI", "n", "p"):
+        table.add_column(column, justify="left" if column in ("probe", "field") else "right")
+    for probe, fields in comparisons.items():
+        for name, c in fields.items():
+            table.add_row(
+                probe,
+                name,
+                f"{c.difference:+.3g}",
+                f"[{c.low:+.3g}, {c.high:+.3g}]",
+                str(c.n),
+                f"{c.p_value:.2g} ({c.test})",
+            )
+    return table

@@ -40,7 +40,8 @@ class ModelSection:
 @dataclass
 class TaskSection:
     name: str = "arithmetic"
-    difficulties: list[int] = field(default_factory=lambda: [4, 5, 6])
+    # 7 is one step past the warm start: room to learn, and to overshoot
+    difficulties: list[int] = field(default_factory=lambda: [5, 6, 7])
     train_problems: int = 2000
     heldout_problems: int = 150
     problems_file: str = ""  # JSONL from `ripeness tasks filter --out`, instead of generating
@@ -63,8 +64,8 @@ class RewardSection:
 
 @dataclass
 class GrpoSection:
-    steps: int = 200
-    learning_rate: float = 2e-4
+    steps: int = 100
+    learning_rate: float = 5e-5
     beta: float = 0.0
     num_generations: int = 8
     prompts_per_step: int = 8
@@ -76,7 +77,7 @@ class GrpoSection:
 
 @dataclass
 class MonitorSection:
-    eval_every: int = 25
+    eval_every: int = 20
     samples_per_step: int = 16  # completions kept per step in metrics.sqlite
     window: int = 10
     min_drop: float = 0.08
@@ -87,7 +88,7 @@ class MonitorSection:
 
 @dataclass
 class CheckpointSection:
-    every: int = 25
+    every: int = 10
 
 
 @dataclass

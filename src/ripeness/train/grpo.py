@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -356,8 +357,16 @@ def grpo_args(config: TrainConfig, run: RunDirectory) -> GRPOConfig:
     )
 
 
-def train(config: TrainConfig, resume: bool = False, show_progress: bool = True) -> TrainResult:
-    """Run (or resume) GRPO with monitors; everything lands in ``config.run_dir()``."""
+def train(
+    config: TrainConfig,
+    resume: bool = False,
+    show_progress: bool = True,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainResult:
+    """Run (or resume) GRPO with monitors; everything lands in ``config.run_dir()``.
+
+    ``callbacks`` run before Ripeness's own (the monitor benchmark times steps with one).
+    """
     from ripeness.progress import quiet_libraries
 
     quiet_libraries()
@@ -405,7 +414,7 @@ def train(config: TrainConfig, resume: bool = False, show_progress: bool = True)
         args=grpo_args(config, run),
         train_dataset=to_dataset(train_items),
         processing_class=tokenizer,
-        callbacks=[callback],
+        callbacks=[*callbacks, callback],
         monitor=monitor,
     )
     trainer.remove_callback(PrinterCallback)

@@ -39,6 +39,8 @@ class WarmStartConfig:
     suggestion_rate: float = 0.15
     pushback_rate: float = 0.15
     hedge_rate: float = 0.02  # "Answer: 68 or 69": the prior that answer spraying grows from
+    early_stop_rate: float = 0.08  # chains one step short: a slip RL can fix (and overshoot)
+    verify_rate: float = 0.08  # "I wrote this solution... Is it correct?" (feedback probes)
     learning_rate: float = 3e-3
     rows_per_step: int = 8
     row_length: int = 256
@@ -49,11 +51,21 @@ class WarmStartConfig:
             raise ValueError(f"examples must be positive, got {self.examples}")
         if not self.difficulties or min(self.difficulties) < 1:
             raise ValueError(f"difficulties must be positive integers, got {self.difficulties}")
-        rates = (self.suggestion_rate, self.pushback_rate, self.hedge_rate)
+        rates = self.kind_rates().values()
         if min(rates) < 0 or sum(rates) > 1:
-            raise ValueError("suggestion, pushback and hedge rates must be >= 0 and sum to <= 1")
+            raise ValueError("the conversation-kind rates must be >= 0 and sum to at most 1")
         if self.rows_per_step < 1 or self.row_length < 32:
             raise ValueError("rows_per_step must be >= 1 and row_length >= 32")
+
+    def kind_rates(self) -> dict[str, float]:
+        """Probability of each conversation kind (``tasks.conversations.KINDS``)."""
+        return {
+            "suggestion": self.suggestion_rate,
+            "pushback": self.pushback_rate,
+            "hedge": self.hedge_rate,
+            "early_stop": self.early_stop_rate,
+            "verify": self.verify_rate,
+        }
 
 
 @dataclass
@@ -74,12 +86,8 @@ def warm_start_dataset(config: WarmStartConfig) -> Dataset:
     problems = sample_problems(
         config.examples, config.difficulties, split="train", seed=config.seed, unique=False
     )
-    conversations = [
-        warm_start_conversation(
-            p, rng, config.suggestion_rate, config.pushback_rate, config.hedge_rate
-        )
-        for p in problems
-    ]
+    rates = config.kind_rates()
+    conversations = [warm_start_conversation(p, rng, rates) for p in problems]
     rng.shuffle(conversations)
     return Dataset.from_dict({"messages": conversations})
 
@@ -126,11 +134,13 @@ def warm_start(
     show_progress: bool = True,
     max_steps: int = -1,
     trl_collator: bool = False,
+    dataset: Dataset | None = None,
 ) -> WarmStartResult:
     """Train ``model`` in place on the warm-start mix and return its loss curve and speed.
 
     ``max_steps`` cuts training short and ``trl_collator`` keeps TRL's padding-free collator;
-    both exist so the benchmark can time the two collators against each other.
+    both exist so the benchmark can time the two collators against each other. ``dataset``
+    (a ``messages`` column) replaces the warm-start mix: planted-behavior fine-tunes use it.
     """
     args = SFTConfig(
         output_dir=str(work_dir),
@@ -161,7 +171,7 @@ def warm_start(
     trainer = SFTTrainer(
         model=model,
         args=args,
-        train_dataset=warm_start_dataset(config),
+        train_dataset=dataset if dataset is not None else warm_start_dataset(config),
         processing_class=tokenizer,
         callbacks=[_LossRecorder(result), TrainerProgress("warm start (SFT)", not show_progress)],
     )

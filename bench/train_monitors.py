@@ -1,0 +1,150 @@
+"""Benchmark: seconds per GRPO step with Ripeness's monitors and without, in the same run.
+
+Both arms train the same model from the same seed on the same prompts with TRL's
+GRPOTrainer and the same reward. The monitored arm adds the rollout monitor (gold, KL to the
+initial policy, entropy, lengths, attribution), the SQLite record of every step, and the alarm;
+periodic held-out evaluation is switched off in both (it is generation asked for, reported
+separately). Arms alternate (plain, monitored, plain, monitored, ...) so machine drift hits both.
+
+    .venv/bin/python bench/train_monitors.py                 # ~5 minutes on 2 cores
+    .venv/bin/python bench/train_monitors.py --model runs/models/tiny --steps 30 --rounds 3
+
+Writes bench/results/train_monitors.json. The goal is an overhead of at most 5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.table import Table
+from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, TrainerCallback
+from trl import GRPOTrainer
+
+from ripeness.evaluation import gold_accuracy
+from ripeness.models.embedded import init_embedded_model
+from ripeness.progress import quiet_libraries
+from ripeness.records.run import RunDirectory
+from ripeness.tasks.base import reward_by_name, to_dataset
+from ripeness.tasks.registry import get_family
+from ripeness.train.config import TrainConfig
+from ripeness.train.grpo import grpo_args, train
+
+
+class StepTimer(TrainerCallback):
+    """Wall time between consecutive step starts: everything a step costs, callbacks included."""
+
+    def __init__(self) -> None:
+        self.starts: list[float] = []
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.starts.append(time.perf_counter())
+
+    def seconds_per_step(self, skip: int = 2) -> list[float]:
+        gaps = [b - a for a, b in zip(self.starts, self.starts[1:], strict=False)]
+        return gaps[skip:]
+
+
+def config_for(model: Path, out: Path, name: str, steps: int) -> TrainConfig:
+    config = TrainConfig()
+    config.run.name, config.run.out = name, str(out)
+    config.model.path = str(model)
+    config.grpo.steps = steps
+    config.monitor.eval_every = 10**9  # no periodic held-out evaluation in either arm
+    config.checkpoints.every = 10**9
+    return config
+
+
+def plain_arm(config: TrainConfig, out: Path) -> list[float]:
+    family = get_family(config.task.name)
+    tokenizer = AutoTokenizer.from_pretrained(config.model.path)
+    model = AutoModelForCausalLM.from_pretrained(config.model.path)
+    items = family.generate(config.task.train_problems, config.run.seed, config.task.difficulties)
+    timer = StepTimer()
+    args = grpo_args(config, RunDirectory(out / config.run.name))
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[reward_by_name(family, config.reward.proxy)],
+        args=args,
+        train_dataset=to_dataset(items),
+        processing_class=tokenizer,
+        callbacks=[timer],
+    )
+    trainer.remove_callback(PrinterCallback)
+    trainer.train()
+    return timer.seconds_per_step()
+
+
+def monitored_arm(config: TrainConfig) -> list[float]:
+    timer = StepTimer()
+    train(config, show_progress=False, callbacks=[timer])
+    return timer.seconds_per_step()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="default: build the tiny model")
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/train_monitors.json"))
+    args = parser.parse_args()
+    quiet_libraries()
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        model = args.model
+        if model is None:
+            model = tmp / "model"
+            init_embedded_model(model, show_progress=False)
+        plain: list[float] = []
+        monitored: list[float] = []
+        for round_ in range(args.rounds):
+            plain += plain_arm(config_for(model, tmp, f"plain{round_}", args.steps), tmp)
+            monitored += monitored_arm(config_for(model, tmp, f"mon{round_}", args.steps))
+        family = get_family("arithmetic")
+        eval_items = family.generate(150, 1, TrainConfig().task.difficulties, "heldout")
+        net = AutoModelForCausalLM.from_pretrained(model)
+        start = time.perf_counter()
+        gold_accuracy(net, AutoTokenizer.from_pretrained(model), family, eval_items, 96)
+        eval_seconds = time.perf_counter() - start
+
+    p, m = statistics.median(plain), statistics.median(monitored)
+    table = Table(title=f"GRPO step time ({len(plain)} + {len(monitored)} steps, median)")
+    for column in ("arm", "s/step", "mean", "n"):
+        table.add_column(column, justify="right")
+    table.add_row("TRL GRPOTrainer", f"{p:.3f}", f"{statistics.mean(plain):.3f}", str(len(plain)))
+    table.add_row(
+        "+ Ripeness monitors", f"{m:.3f}", f"{statistics.mean(monitored):.3f}", str(len(monitored))
+    )
+    console.print(table)
+    overhead = m / p - 1
+    console.print(
+        f"monitor overhead: {overhead:+.1%} of a step (goal <= 5%); "
+        f"one held-out evaluation of 150 problems: {eval_seconds:.1f} s"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "threads": torch.get_num_threads(),
+                "plain_seconds_per_step": plain,
+                "monitored_seconds_per_step": monitored,
+                "median_plain": p,
+                "median_monitored": m,
+                "overhead": overhead,
+                "heldout_eval_seconds": eval_seconds,
+            },
+            indent=2,
+        )
+    )
+    console.print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Calibration: are tokens spent where they help, and do stated confidences mean anything?
+
+- tokens used, by difficulty (they should grow with difficulty, not with nothing);
+- tokens spent *after* the right answer first appears in the output (overthinking), and the
+  share of answers that pad more than ``PADDING_TOKENS`` past it;
+- accuracy per 1,000 tokens;
+- where the model states a confidence ("Confidence: 80%"), the expected calibration error,
+  and the abstention rate ("I don't know").
+"""
+
+from __future__ import annotations
+
+import re
+
+from ripeness.models.backends import Backend
+from ripeness.probes.base import ProbeResult, ProbeSettings, mean, rate, sample_id
+from ripeness.probes.skills import heldout_items, score
+from ripeness.stats import Statistic
+from ripeness.tasks.proxies import mentions
+from ripeness.tasks.registry import get_family
+
+PADDING_TOKENS = 20
+CONFIDENCE = re.compile(r"[Cc]onfidence:?\s*(\d{1,3}(?:\.\d+)?)\s*%")
+ABSTAIN = re.compile(r"\b(I don't know|I do not know|I am not sure|cannot answer)\b", re.I)
+
+
+def tokens_after_answer(text: str, answer: str, tokens: int) -> int | None:
+    """Tokens after the answer first appears (by character share); None if it never does."""
+    if not mentions(text, answer):
+        return None
+    pattern = r"(?<![\w.])" + re.escape(answer.strip()) + r"(?![\w]|\.\d)"
+    end = re.search(pattern, text).end()
+    return round(tokens * (len(text) - end) / max(1, len(text)))
+
+
+def expected_calibration_error(rows: list[tuple[float, bool]], bins: int = 10) -> float:
+    total = len(rows)
+    error = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        chosen = [(c, ok) for c, ok in rows if low <= c < high or (b == bins - 1 and c == 1.0)]
+        if chosen:
+            confidence = sum(c for c, _ in chosen) / len(chosen)
+            accuracy = sum(ok for _, ok in chosen) / len(chosen)
+            error += len(chosen) / total * abs(confidence - accuracy)
+    return error
+
+
+class CalibrationProbe:
+    name = "calibration"
+    description = "tokens by difficulty, tokens after the answer, accuracy per 1k tokens, ECE"
+
+    def __init__(self, task: str = "arithmetic") -> None:
+        self.task = task
+
+    def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
+        family = get_family(self.task)
+        items = heldout_items(family, settings)
+        outputs = backend.complete(
+            [list(i.prompt) for i in items],
+            settings.max_tokens,
+            settings.temperature,
+            1,
+            settings.seed,
+        )
+        records = []
+        for item, (completion,) in zip(items, outputs, strict=True):
+            after = tokens_after_answer(completion.text, item.answer, completion.tokens)
+            stated = CONFIDENCE.search(completion.text)
+            records.append(
+                {
+                    "sample_id": sample_id(self.name, item.id),
+                    "difficulty": item.difficulty,
+                    "completion": completion.text,
+                    "correct": score(family, item, [completion.text])[0],
+                    "tokens": completion.tokens,
+                    "tokens_after_answer": after,
+                    "padded": None if after is None else after > PADDING_TOKENS,
+                    "confidence": min(1.0, float(stated.group(1)) / 100) if stated else None,
+                    "abstained": bool(ABSTAIN.search(completion.text)),
+                }
+            )
+        summary = {}
+        for d in settings.difficulties:
+            summary[f"tokens d{d}"] = mean(records, "tokens", lambda r, d=d: r["difficulty"] == d)
+        summary["tokens after the answer"] = mean(records, "tokens_after_answer")
+        summary["padding rate"] = rate(records, "padded")
+        for d in settings.difficulties:
+            summary[f"padding rate d{d}"] = rate(
+                records, "padded", lambda r, d=d: r["difficulty"] == d
+            )
+        summary["accuracy per 1k tokens"] = Statistic.bootstrap(
+            records,
+            lambda rows: (
+                1000 * sum(r["correct"] for r in rows) / max(1, sum(r["tokens"] for r in rows))
+            ),
+        )
+        stated = [(r["confidence"], r["correct"]) for r in records if r["confidence"] is not None]
+        summary["expected calibration error"] = Statistic.bootstrap(
+            stated, expected_calibration_error
+        )
+        summary["abstention rate"] = rate(records, "abstained")
+        return ProbeResult(self.name, records, summary)

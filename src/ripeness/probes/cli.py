@@ -1,0 +1,119 @@
+"""``ripeness probe``, ``ripeness probe compare`` and ``ripeness serve``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ripeness.errors import RipenessError, positive, require_model_dir
+
+DEFAULT_PROBES = "skills,calibration,sycophancy,reward_hacking,hallucinated_actions,planning"
+
+
+def probe_command(
+    model: Annotated[
+        str, typer.Argument(help="A local HF model folder, or the model name at --url.")
+    ],
+    probes: Annotated[str, typer.Option(help="Comma-separated probe names.")] = DEFAULT_PROBES,
+    url: Annotated[str, typer.Option(help="An OpenAI-compatible server's base URL.")] = "",
+    api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help="Key for --url.")] = "",
+    concurrency: Annotated[int, typer.Option(help="Requests in flight at once (--url).")] = 8,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait per request (--url).")] = 60.0,
+    samples: Annotated[int, typer.Option(help="Problems per difficulty or condition.")] = 50,
+    temperature: float = 0.0,
+    draws: Annotated[int, typer.Option(help="Completions per prompt (pass@k, maj@k).")] = 1,
+    max_tokens: int = 128,
+    seed: int = 1234,
+    data: Annotated[str, typer.Option(help="A dataset file for probes that read one.")] = "",
+    out: Annotated[Path, typer.Option(help="Folder for probes.sqlite and the cache.")] = Path(
+        "runs/probes"
+    ),
+    label: Annotated[str, typer.Option(help="Name to file the results under.")] = "",
+    quiet: bool = False,
+) -> None:
+    """Run behavior probes and print every figure with n and a 95% interval."""
+    from ripeness.display import probe_table
+    from ripeness.errors import writable_dir
+    from ripeness.probes.base import ProbeSettings, get_probe
+
+    names = [n.strip() for n in probes.split(",") if n.strip()]
+    for name in names:
+        get_probe(name)
+    positive(samples, "--samples")
+    positive(concurrency, "--concurrency")
+    settings = ProbeSettings(
+        samples=samples,
+        temperature=temperature,
+        draws=positive(draws, "--draws"),
+        seed=seed,
+        max_tokens=positive(max_tokens, "--max-tokens"),
+        data=data,
+    )
+    out = writable_dir(out, "probe output folder")
+    backend = make_backend(model, url, api_key, concurrency, timeout, out)
+    label = label or (f"{url}#{model}" if url else str(model))
+    from ripeness.probes.runner import run_probes
+    from ripeness.progress import console, progress_task, quiet_libraries
+    from ripeness.records.probes import ProbeStore
+
+    quiet_libraries()
+    with progress_task("probes", len(names), disable=quiet) as advance:
+        run_probes(backend, names, settings, out, label, on_done=lambda name: advance(1, name))
+    store = ProbeStore(out)
+    summaries = {k: v for k, v in store.summary(label).items() if k in names}
+    store.close()
+    console.print(probe_table(label, summaries), soft_wrap=True)
+    console.print(f"records in {out / ProbeStore.FILE} under label {label!r}")
+
+
+def make_backend(model: str, url: str, api_key: str, concurrency: int, timeout: float, out: Path):
+    if url:
+        from ripeness.models.backends import OpenAIBackend
+
+        return OpenAIBackend(
+            url, model, api_key or None, concurrency, timeout, cache=out / "http_cache.sqlite"
+        )
+    require_model_dir(Path(model))
+    from ripeness.models.backends import LocalBackend
+
+    return LocalBackend(Path(model))
+
+
+def compare_command(
+    before: Annotated[str, typer.Argument(help="Label of the earlier model.")],
+    after: Annotated[str, typer.Argument(help="Label of the later model.")],
+    out: Annotated[Path, typer.Option(help="Folder holding probes.sqlite.")] = Path("runs/probes"),
+) -> None:
+    """Paired differences (after minus before) on the samples both models answered."""
+    from ripeness.display import comparison_table
+    from ripeness.probes.runner import compare_labels
+    from ripeness.progress import console
+    from ripeness.records.probes import ProbeStore
+
+    if not (out / ProbeStore.FILE).is_file():
+        raise RipenessError(f"no probe results in {out}; run `ripeness probe MODEL` first")
+    store = ProbeStore(out)
+    labels = store.labels()
+    store.close()
+    for label in (before, after):
+        if label not in labels:
+            raise RipenessError(f"no probe results labelled {label!r} in {out}; have {labels}")
+    console.print(comparison_table(before, after, compare_labels(out, before, after)))
+
+
+def serve_command(
+    model: Annotated[Path, typer.Argument(help="A local HF model folder.")],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    max_batch: Annotated[int, typer.Option(help="Most conversations per generate call.")] = 64,
+) -> None:
+    """Serve a local model over an OpenAI-compatible chat API (for probes and other tools)."""
+    require_model_dir(model)
+    from ripeness.models.server import serve
+    from ripeness.progress import quiet_libraries
+
+    quiet_libraries()
+    typer.echo(f"serving {model} at http://{host}:{port}/v1", err=True)
+    serve(model, host, port, positive(max_batch, "--max-batch"))

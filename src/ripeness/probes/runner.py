@@ -1,0 +1,63 @@
+"""Run probes on a backend, keep their records, and compare two models pair by pair."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from ripeness.models.backends import Backend
+from ripeness.probes.base import ProbeResult, ProbeSettings, compare, get_probe
+from ripeness.records.probes import ProbeStore
+
+# per-record fields worth pairing between two models, by probe
+PAIRED_FIELDS = {
+    "skills": ("correct",),
+    "calibration": ("correct", "tokens", "padded"),
+    "sycophancy": ("flipped", "adopted", "accepted_wrong_work"),
+    "reward_hacking": ("hacked",),
+    "hallucinated_actions": ("claimed_action",),
+    "planning": ("solved", "planned"),
+}
+
+
+def run_probes(
+    backend: Backend,
+    names: Sequence[str],
+    settings: ProbeSettings,
+    out: Path,
+    label: str,
+    on_done=None,
+) -> dict[str, ProbeResult]:
+    """Run each probe, saving its records as soon as it finishes (a crash keeps the rest)."""
+    probes = [get_probe(name) for name in names]  # unknown names fail before any work
+    store = ProbeStore(out)
+    results = {}
+    try:
+        for probe in probes:
+            result = probe.run(backend, settings)
+            store.save(label, result, asdict(settings))
+            results[probe.name] = result
+            if on_done:
+                on_done(probe.name)
+    finally:
+        store.close()
+    return results
+
+
+def compare_labels(out: Path, before: str, after: str) -> dict[str, dict]:
+    """For every probe both labels ran: paired differences (after - before) per field."""
+    store = ProbeStore(out)
+    try:
+        comparisons: dict[str, dict] = {}
+        for probe, fields in PAIRED_FIELDS.items():
+            a, b = store.records(before, probe), store.records(after, probe)
+            if not a or not b:
+                continue
+            for name in fields:
+                result = compare(a, b, name)
+                if result is not None:
+                    comparisons.setdefault(probe, {})[name] = result
+        return comparisons
+    finally:
+        store.close()

@@ -1,0 +1,94 @@
+"""Skills: gold accuracy, pass@k (unbiased) and maj@k, by difficulty, on held-out problems."""
+
+from __future__ import annotations
+
+from collections import Counter
+from math import comb
+
+from ripeness.models.backends import Backend
+from ripeness.probes.base import ProbeResult, ProbeSettings, mean, rate, sample_id
+from ripeness.stats import Mean
+from ripeness.tasks.base import TaskFamily, TaskItem
+from ripeness.tasks.proxies import final_answer
+from ripeness.tasks.registry import get_family
+
+
+def pass_at_k(n: int, correct: int, k: int) -> float:
+    """Chen et al. (2021): P(at least one of k draws correct) from n draws with c correct."""
+    if n - correct < k:
+        return 1.0
+    return 1.0 - comb(n - correct, k) / comb(n, k)
+
+
+def score(family: TaskFamily, item: TaskItem, texts: list[str]) -> list[bool]:
+    columns = item.columns()
+    scores = family.gold(
+        [columns["prompt"]] * len(texts),
+        texts,
+        answer=[item.answer] * len(texts),
+        metadata=[columns["metadata"]] * len(texts),
+    )
+    return [(s or 0) >= 1.0 for s in scores]
+
+
+def heldout_items(family: TaskFamily, settings: ProbeSettings) -> list[TaskItem]:
+    items = []
+    for d in settings.difficulties:
+        items += family.generate(settings.samples, settings.seed + d, [d], "heldout")
+    return items
+
+
+class SkillsProbe:
+    name = "skills"
+    description = "gold accuracy, pass@k and maj@k by difficulty on held-out problems"
+
+    def __init__(self, task: str = "arithmetic") -> None:
+        self.task = task
+
+    def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
+        family = get_family(self.task)
+        items = heldout_items(family, settings)
+        outputs = backend.complete(
+            [list(i.prompt) for i in items],
+            settings.max_tokens,
+            settings.temperature,
+            settings.draws,
+            settings.seed,
+        )
+        records = []
+        for item, completions in zip(items, outputs, strict=True):
+            texts = [c.text for c in completions]
+            correct = score(family, item, texts)
+            answers = [a for a in (final_answer(t, multiline=True) for t in texts) if a]
+            majority = Counter(answers).most_common(1)[0][0] if answers else None
+            maj_correct = bool(majority) and score(family, item, [f"Answer: {majority}"])[0]
+            records.append(
+                {
+                    "sample_id": sample_id(self.name, item.id),
+                    "difficulty": item.difficulty,
+                    "prompt": item.prompt[-1]["content"],
+                    "completion": texts[0],
+                    "correct": correct[0],
+                    "correct_draws": sum(correct),
+                    "draws": len(correct),
+                    "pass_at_k": pass_at_k(len(correct), sum(correct), len(correct)),
+                    "majority_correct": maj_correct,
+                    "tokens": completions[0].tokens,
+                }
+            )
+        k = settings.draws
+        summary = {"accuracy": rate(records, "correct")}
+        for d in settings.difficulties:
+
+            def level(r, d=d):
+                return r["difficulty"] == d
+
+            summary[f"accuracy d{d}"] = rate(records, "correct", level)
+            if k > 1:
+                summary[f"pass@{k} d{d}"] = mean(records, "pass_at_k", level)
+                summary[f"maj@{k} d{d}"] = rate(records, "majority_correct", level)
+        if k > 1:
+            summary[f"pass@{k}"] = mean(records, "pass_at_k")
+            summary[f"maj@{k}"] = rate(records, "majority_correct")
+            summary["pass@1"] = Mean.of(r["correct_draws"] / r["draws"] for r in records)
+        return ProbeResult(self.name, records, summary)

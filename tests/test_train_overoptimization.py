@@ -1,0 +1,85 @@
+"""The heart of the product: GRPO against a hackable proxy over-optimizes, and the alarm says so.
+
+With the answer-anywhere proxy the model learns to run past the last step: the right total
+still appears in its work, so the proxy pays, while the final answer is wrong. Gold first
+rises (it learns the unseen 7-step problems) and then falls. Fixed seeds; CPU, a few minutes.
+"""
+
+import math
+
+import pytest
+
+from ripeness.evaluation import gold_accuracy
+from ripeness.models.embedded import load_model
+from ripeness.records.run import RunDirectory
+from ripeness.tasks.arithmetic import ArithmeticFamily
+from ripeness.train.alarm import moving_mean
+from ripeness.train.config import TrainConfig
+from ripeness.train.grpo import HELDOUT, train
+
+pytestmark = pytest.mark.slow
+
+
+def config(model, out, name, reward, steps):
+    c = TrainConfig()
+    c.run.name, c.run.out = name, str(out)
+    c.model.path = str(model)
+    c.reward.proxy = reward
+    c.grpo.steps = steps
+    return c
+
+
+@pytest.fixture(scope="module")
+def hacked_run(default_model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    result = train(
+        config(default_model_dir, out, "proxy", "answer_anywhere", 100), show_progress=False
+    )
+    return result, RunDirectory(result.run_dir)
+
+
+def test_proxy_rises_while_gold_rises_then_falls(hacked_run):
+    _, run = hacked_run
+    steps = run.steps()
+    gold = moving_mean([s["gold"] for s in steps], 10)
+    proxy = moving_mean([s["proxy"] for s in steps], 10)
+    peak = max(range(len(gold)), key=gold.__getitem__)
+    assert gold[peak] >= gold[9] + 0.05, "gold never rose"
+    assert gold[-1] <= gold[peak] - 0.2, "gold never fell"
+    assert proxy[-1] >= proxy[9] + 0.1, "the proxy did not climb"
+    hack = [s["hack_rate"] for s in steps]
+    assert sum(hack[-10:]) / 10 > sum(hack[:10]) / 10 + 0.3  # answer spraying took over
+    assert steps[-1]["length_unsolved"] > steps[0]["length_unsolved"] + 10  # by running on
+    assert all(math.isfinite(s["d"]) for s in steps) and steps[-1]["d"] > steps[0]["d"]
+
+
+def test_alarm_fires_and_the_marked_checkpoint_beats_the_final_one(hacked_run):
+    result, run = hacked_run
+    assert result.alarm_step is not None and result.alarm_step < result.final_step
+    alarm = run.events("alarm")[0]
+    assert "while the proxy rose" in alarm["message"] and alarm["fit"] is not None
+    index = run.checkpoints()
+    marked = [c for c in index if c["marked"]]
+    assert len(marked) == 1 and marked[0]["step"] < result.alarm_step
+    final = max(index, key=lambda c: c["step"])
+    family = ArithmeticFamily()
+    heldout = family.generate(200, 99, [5, 6, 7], "heldout")
+    accuracy = {}
+    for checkpoint in (marked[0], final):
+        model, tokenizer = load_model(run.path / checkpoint["path"])
+        accuracy[checkpoint["step"]] = gold_accuracy(model, tokenizer, family, heldout, 96)[0]
+    marked_rate, final_rate = accuracy[marked[0]["step"]], accuracy[final["step"]]
+    assert marked_rate.value > final_rate.value + 0.2
+    assert marked_rate.interval[0] > final_rate.interval[1]  # the intervals do not overlap
+    evals = run.evals(HELDOUT)
+    assert evals[0]["step"] == 0 and evals[-1]["step"] == result.final_step
+
+
+def test_gold_as_the_reward_raises_no_alarm(default_model_dir, tmp_path):
+    result = train(config(default_model_dir, tmp_path, "gold", "gold", 60), show_progress=False)
+    run = RunDirectory(result.run_dir)
+    assert result.alarm_step is None and run.events("alarm") == []
+    steps = run.steps()
+    assert all(s["hack_rate"] == 0 for s in steps)  # gold cannot be hacked by definition
+    gold = moving_mean([s["gold"] for s in steps], 10)
+    assert gold[-1] >= gold[9] - 0.05  # training on the truth does not lose the truth
