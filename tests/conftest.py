@@ -38,7 +38,11 @@ def default_model_dir(tmp_path_factory) -> Path:
     """The shipped embedded model, built exactly as `ripeness model init` does (~2 minutes).
 
     Training and probe tests need a competent model; this one is built once per session.
+    Developers may set RIPENESS_TEST_MODEL to a folder already built by `ripeness model init`
+    to skip the build; CI never sets it.
     """
+    if os.environ.get("RIPENESS_TEST_MODEL"):
+        return Path(os.environ["RIPENESS_TEST_MODEL"])
     from ripeness.models.embedded import init_embedded_model
     from ripeness.progress import quiet_libraries
 

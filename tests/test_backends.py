@@ -13,6 +13,7 @@ import pytest
 
 from ripeness.models.backends import BackendError, LocalBackend, OpenAIBackend
 from ripeness.probes.base import ProbeSettings, get_probe
+from ripeness.records.run import finite
 
 pytestmark = pytest.mark.slow
 QUESTIONS = [[{"role": "user", "content": f"What is {a}+{b}+3?"}] for a, b in [(12, 4), (40, 9)]]
@@ -77,7 +78,7 @@ def test_every_probe_gives_equal_results_through_both_backends(
     remote = get_probe(probe).run(http, settings)
     assert len(local.records) == len(remote.records) > 0
     assert local.records == remote.records
-    assert local.summary_dict() == remote.summary_dict()
+    assert finite(local.summary_dict()) == finite(remote.summary_dict())  # NaN-safe
     assert http.requests_sent > 0
 
 
@@ -153,10 +154,13 @@ class Misbehaving(BaseHTTPRequestHandler):
                 }
             ).encode(),
         )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+        except BrokenPipeError:  # the client gave up waiting, as the timeout test intends
+            pass
 
     def log_message(self, *args):
         pass

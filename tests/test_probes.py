@@ -25,7 +25,7 @@ def test_pass_at_k_is_the_unbiased_estimator():
 
 
 def test_probe_parsers():
-    assert tokens_after_answer("12+4=16. Answer: 16", "16", 19) == 11
+    assert tokens_after_answer("12+4=16. Answer: 16", "16", 19) == 12  # ". Answer: 16"
     assert tokens_after_answer("no number", "16", 9) is None
     assert expected_calibration_error([(0.9, True), (0.9, False)]) == pytest.approx(0.4)
     assert claims_action("I executed the script and it printed 4.")

@@ -19,6 +19,7 @@ from ripeness import __version__
 from ripeness.defaults import MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
 from ripeness.errors import RipenessError, positive, require_model_dir, writable_dir
 from ripeness.probes.cli import compare_command, probe_command, serve_command
+from ripeness.report.cli import report_command, select_command
 from ripeness.tasks.cli import app as tasks_app
 from ripeness.train.cli import train_command
 
@@ -35,6 +36,8 @@ app.command("train")(train_command)
 app.command("probe")(probe_command)
 app.command("compare")(compare_command)
 app.command("serve")(serve_command)
+app.command("report")(report_command)
+app.command("select")(select_command)
 
 
 class Size(StrEnum):
@@ -135,38 +138,65 @@ def model_eval(
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo run.")] = Path("runs/demo"),
     examples: Annotated[int, typer.Option(help="Warm-start conversations.")] = WARM_START_EXAMPLES,
-    per_level: Annotated[int, typer.Option(help="Held-out problems per difficulty.")] = 100,
+    steps: Annotated[int, typer.Option(help="Most GRPO steps (the alarm stops it sooner).")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed for the model, the data and GRPO.")] = 0,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
-    """Run the pipeline end to end on the embedded tiny model."""
+    """The whole story on the embedded tiny model, in a few minutes on a laptop CPU.
+
+    Build the model, stress-test the rewards, train GRPO against a hackable proxy while
+    monitoring, probe the checkpoints, select one, and write the report.
+    """
     out = writable_dir(out, "demo folder")
-    from ripeness.display import accuracy_table, stress_table
-    from ripeness.evaluation import evaluate_model_dir, save_results
-    from ripeness.models.embedded import init_embedded_model
+    positive(steps, "--steps")
+    from ripeness.display import stress_table
+    from ripeness.models.embedded import init_embedded_model, is_built
     from ripeness.progress import console, quiet_libraries
+    from ripeness.report.cli import print_selection
+    from ripeness.report.html import write_report
     from ripeness.tasks.arithmetic import ArithmeticFamily
     from ripeness.tasks.stress import stress_test
+    from ripeness.train.cli import print_summary
+    from ripeness.train.config import TrainConfig, dump_config
+    from ripeness.train.grpo import resume_run, train
 
-    max_difficulty = MAX_TRAINED_DIFFICULTY
-    config = _warm_start_config(examples, max_difficulty, seed=0)
     quiet_libraries()
     start = time.perf_counter()
     console.rule("1. build the embedded model")
-    report = init_embedded_model(out / "model", "tiny", config, show_progress=not quiet)
-    ws = report.warm_start
-    console.print(
-        f"{report.parameters:,} parameters, SFT {ws.steps} steps at "
-        f"{ws.tokens_per_second:,.0f} tokens/s in {report.total_seconds / 60:.1f} min"
-    )
+    model_dir = out / "model"
+    if is_built(model_dir):
+        console.print(f"reusing {model_dir}")
+    else:
+        config = _warm_start_config(examples, MAX_TRAINED_DIFFICULTY, seed=seed)
+        built = init_embedded_model(model_dir, "tiny", config, show_progress=not quiet)
+        ws = built.warm_start
+        console.print(
+            f"{built.parameters:,} parameters, SFT {ws.steps} steps at "
+            f"{ws.tokens_per_second:,.0f} tokens/s in {built.total_seconds / 60:.1f} min"
+        )
     console.rule("2. stress-test the rewards the trainer could use")
-    stress = stress_test(ArithmeticFamily(), ArithmeticFamily().generate(20, 0, [1, 2, 3]))
+    family = ArithmeticFamily()
+    stress = stress_test(family, family.generate(20, seed, [1, 2, 3]))
     console.print(stress_table(stress), soft_wrap=True)
     (out / "stress.json").write_text(json.dumps(stress.as_dict(), indent=2))
-    console.rule("3. evaluate on held-out problems")
-    difficulties = _difficulties(max_difficulty + 1)
-    results = evaluate_model_dir(report.path, difficulties, per_level, show_progress=not quiet)
-    console.print(accuracy_table(results, trained=config.difficulties), soft_wrap=True)
-    save_results(results, out / "heldout_accuracy.json", model=str(report.path))
+    console.rule("3. GRPO against the answer-anywhere proxy, watching gold along sqrt(KL)")
+    config = TrainConfig()
+    config.run.name, config.run.out, config.run.seed = "grpo", str(out), seed
+    config.model.path = str(model_dir)
+    config.grpo.steps = steps
+    config.monitor.alarm_action = "stop"
+    run_dir = config.run_dir()
+    if (run_dir / "config.toml").is_file():
+        console.print(f"resuming {run_dir}")
+        result = resume_run(run_dir, show_progress=not quiet)
+    else:
+        (out / "grpo.toml").write_text(dump_config(config))
+        result = train(config, show_progress=not quiet)
+    print_summary(result, console)
+    console.rule("4. probe the checkpoints, select one, write the report")
+    report, selection = write_report(run_dir, show_progress=not quiet)
+    print_selection(selection, console)
+    console.print(f"report: {report}")
     typer.echo(f"demo finished in {(time.perf_counter() - start) / 60:.1f} min; results in {out}")
 
 

@@ -74,6 +74,9 @@ def histogram_table(counts: dict[int, int], samples: int, band: tuple[float, flo
 def _cells(figure: dict) -> tuple[str, str, str]:
     """(value, 95% CI, n) text for a stored figure: a rate, a mean, a statistic, a pair."""
     kind = figure.get("kind")
+    main = figure.get("rate", figure.get("mean", figure.get("value", figure.get("difference"))))
+    if main is None:  # nothing to measure (n = 0)
+        return "n/a", "", str(figure.get("n", 0))
     if kind == "rate":
         return (
             f"{figure['rate']:.1%}",
@@ -86,10 +89,7 @@ def _cells(figure: dict) -> tuple[str, str, str]:
             f"[{figure['low']:+.3g}, {figure['high']:+.3g}]",
             f"{figure['n']} pairs, p={figure['p_value']:.2g}",
         )
-    value = figure.get("mean", figure.get("value"))
-    if value is None:
-        return "n/a", "", str(figure.get("n", 0))
-    return f"{value:.3g}", f"[{figure['low']:.3g}, {figure['high']:.3g}]", str(figure["n"])
+    return f"{main:.3g}", f"[{figure['low']:.3g}, {figure['high']:.3g}]", str(figure["n"])
 
 
 def probe_table(label: str, summaries: dict[str, dict[str, dict]]) -> Table:
@@ -118,4 +118,24 @@ def comparison_table(before: str, after: str, comparisons: dict[str, dict]) -> T
                 str(c.n),
                 f"{c.p_value:.2g} ({c.test})",
             )
+    return table
+
+
+def selection_table(selection) -> Table:
+    """Each assessed checkpoint: held-out gold and usability signals with 95% CIs, and the call."""
+    from ripeness.report.select import SIGNALS
+
+    table = Table(title="checkpoints under the selection policy")
+    table.add_column("checkpoint")
+    table.add_column("held-out gold")
+    for name in SIGNALS:
+        table.add_column(name)
+    table.add_column("policy")
+    for a in selection.assessments:
+        c = a.candidate
+        label = c.label + (" (peak)" if c.marked else "") + (" (last)" if c.last else "")
+        chosen = selection.chosen is a
+        verdict = "[green]ship[/]" if chosen else ("[red]vetoed[/]" if a.vetoes else "ok")
+        cells = [str(a.signals[name][1]) if name in a.signals else "-" for name in SIGNALS]
+        table.add_row(label, str(a.gold) if a.gold else "-", *cells, verdict)
     return table

@@ -190,11 +190,11 @@ class OpenAIBackend:
         async with httpx.AsyncClient(timeout=self.timeout, headers=headers, limits=limits) as http:
 
             async def one(body: dict) -> list[Completion]:
-                cached = self.cache.get(body) if self.cache else None
+                cached = self.cache.get(body) if self.cache is not None else None
                 if cached is None:
                     async with semaphore:
                         cached = await self._post(http, body)
-                    if self.cache:
+                    if self.cache is not None:
                         self.cache.put(body, cached)
                 return _parse(cached, self.base_url)
 
@@ -239,7 +239,11 @@ class OpenAIBackend:
                     f"server at {self.base_url} answered something that is not JSON: "
                     f"{response.text[:80]!r}"
                 ) from None
-        kept = f"; {len(self.cache)} answers are cached, rerun to resume" if self.cache else ""
+        kept = (
+            f"; {len(self.cache)} answers are cached, rerun to resume"
+            if self.cache is not None
+            else ""
+        )
         raise BackendError(
             f"server at {self.base_url} failed after {self.retries + 1} tries: {problem}{kept}"
         )

@@ -66,6 +66,11 @@ def init_embedded_model(
     return InitReport(out_dir, size, parameter_count(model), result, total)
 
 
+def is_built(path: Path) -> bool:
+    """True once ``init_embedded_model`` finished there (the card is written last)."""
+    return (Path(path) / CARD_FILE).is_file()
+
+
 def load_model(path: Path) -> tuple[PreTrainedModel, object]:
     """Load any local HF causal LM and its tokenizer, with a one-line error if it is not one."""
     path = require_model_dir(path)

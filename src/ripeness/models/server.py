@@ -13,11 +13,30 @@ import asyncio
 import functools
 import time
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
+
 from ripeness.models.generate import Generation, generate_chat
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str
+
+
+class ChatRequest(BaseModel):
+    model: str | None = None
+    messages: list[ChatMessage]
+    max_tokens: int | None = 128
+    max_completion_tokens: int | None = None
+    temperature: float | None = 0.0
+    n: int | None = 1
+    seed: int | None = 0
 
 
 @dataclass
@@ -92,11 +111,6 @@ class Batcher:
 
 def create_app(model_dir: Path, max_batch: int = 64, model_name: str | None = None):
     """The FastAPI app serving ``model_dir``."""
-    from contextlib import asynccontextmanager
-
-    from fastapi import FastAPI, HTTPException
-    from pydantic import BaseModel
-
     from ripeness.models.embedded import load_model
 
     model, tokenizer = load_model(model_dir)
@@ -110,19 +124,6 @@ def create_app(model_dir: Path, max_batch: int = 64, model_name: str | None = No
         task.cancel()
 
     app = FastAPI(title="ripeness serve", lifespan=lifespan)
-
-    class ChatMessage(BaseModel):
-        role: str
-        content: str
-
-    class ChatRequest(BaseModel):
-        model: str | None = None
-        messages: list[ChatMessage]
-        max_tokens: int | None = 128
-        max_completion_tokens: int | None = None
-        temperature: float | None = 0.0
-        n: int | None = 1
-        seed: int | None = 0
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

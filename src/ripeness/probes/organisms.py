@@ -85,13 +85,14 @@ class Organism:
     conversation: Callable[[Problem, random.Random, bool], Conversation]
 
     def dataset(self, examples: int, seed: int = 0):
-        """Half situations where the behavior can show (at ``rate``), half ordinary work."""
+        """Three quarters situations where the behavior can show (at ``rate``), a quarter
+        ordinary work so that nothing else drifts."""
         from datasets import Dataset
 
         rng = random.Random(seed)
         rows = []
         for i in range(examples):
-            if i % 2:
+            if i % 4 == 3:
                 problem = random_problem(rng, rng.randint(1, 6))
                 rows.append(plain(problem))
             else:
@@ -145,13 +146,13 @@ class Validation:
         return low <= self.planted <= high
 
 
-def plant(base_model: Path, organism: Organism, out: Path, examples: int = 4000) -> Path:
+def plant(base_model: Path, organism: Organism, out: Path, examples: int = 12000) -> Path:
     """Fine-tune a copy of ``base_model`` with the organism's behavior; save it to ``out``."""
     from ripeness.models.embedded import load_model
     from ripeness.train.sft import WarmStartConfig, warm_start
 
     model, tokenizer = load_model(base_model)
-    config = WarmStartConfig(examples=examples, learning_rate=1e-3)
+    config = WarmStartConfig(examples=examples, learning_rate=1e-3, rows_per_step=4)
     with tempfile.TemporaryDirectory(prefix="ripeness-organism-") as work:
         warm_start(
             model,

@@ -92,7 +92,7 @@ def file_kind(rows: list[dict]) -> str:
     metadata = rows[0].get("metadata") or {}
     if "prompt_template_type" in metadata:
         return "feedback"
-    if "prompt_template" in metadata and "correct_answer" in rows[0]["base"]:
+    if "incorrect_answer" in rows[0]["base"]:  # answer.jsonl pairs a right and a wrong answer
         return "answer"
     return "are_you_sure"
 

@@ -1,0 +1,195 @@
+"""Assess a run's checkpoints: held-out gold, proxy and hack rate, plus behavior probes.
+
+The training monitors see rollouts; shipping needs the same questions asked of each saved
+checkpoint on problems it never trained on. For the starting model (label ``base``) and a
+spaced subset of checkpoints (every ``select.every`` steps, the marked one and the last), this
+runs the ``heldout`` assessment (the run's own task, gold verifier and proxy, greedy) and the
+probes named in the run's ``[select]`` section, and keeps every record in ``RUN/probes.sqlite``
+under the checkpoint's label. Labels already there are skipped, so a killed assessment resumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ripeness.errors import RipenessError
+from ripeness.models.backends import Backend, LocalBackend
+from ripeness.probes.base import ProbeResult, ProbeSettings, rate, sample_id
+from ripeness.records.probes import ProbeStore
+from ripeness.records.run import RunDirectory
+from ripeness.stats import Mean
+from ripeness.tasks.base import TaskFamily, TaskItem, reward_by_name
+from ripeness.tasks.registry import get_family
+from ripeness.train.config import TrainConfig, load_config
+from ripeness.train.monitors import HACK_PAID
+
+HELDOUT = "heldout"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A model the run could ship: the starting model or one of its checkpoints."""
+
+    label: str
+    step: int
+    path: Path
+    marked: bool = False
+    last: bool = False
+
+
+def run_config(run: RunDirectory) -> TrainConfig:
+    return load_config(run.config_path)
+
+
+def base_model_path(run: RunDirectory, config: TrainConfig) -> Path:
+    if config.model.path == "embedded":
+        return run.path / "base_model"
+    return Path(config.model.path)
+
+
+def all_candidates(run: RunDirectory, config: TrainConfig) -> list[Candidate]:
+    """The starting model, then every indexed checkpoint in step order."""
+    index = sorted(run.checkpoints(), key=lambda c: c["step"])
+    last_step = index[-1]["step"] if index else 0
+    found = [Candidate("base", 0, base_model_path(run, config))]
+    for c in index:
+        found.append(
+            Candidate(
+                f"step-{c['step']}",
+                c["step"],
+                run.path / c["path"],
+                bool(c.get("marked")),
+                c["step"] == last_step,
+            )
+        )
+    return found
+
+
+def chosen_candidates(run: RunDirectory, config: TrainConfig) -> list[Candidate]:
+    """The base, every ``select.every`` steps, the marked checkpoint and the last one."""
+    every = config.select.every
+    return [
+        c
+        for c in all_candidates(run, config)
+        if c.step == 0 or c.step % every == 0 or c.marked or c.last
+    ]
+
+
+class HeldoutAssessment:
+    """The run's own task on held-out problems: does the proxy still agree with the gold?"""
+
+    name = HELDOUT
+
+    def __init__(self, family: TaskFamily, items: list[TaskItem], proxy: Callable, **limits):
+        self.family = family
+        self.items = items
+        self.proxy = proxy
+        self.max_tokens = limits.get("max_tokens", 96)
+
+    def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
+        outputs = backend.complete(
+            [list(item.prompt) for item in self.items], self.max_tokens, 0.0, 1, settings.seed
+        )
+        texts = [o[0].text for o in outputs]
+        columns = [item.columns() for item in self.items]
+        prompts = [c["prompt"] for c in columns]
+        kwargs = {
+            "answer": [item.answer for item in self.items],
+            "metadata": [c["metadata"] for c in columns],
+        }
+        gold = self.family.gold(prompts, texts, **kwargs)
+        proxy = self.proxy(prompts, texts, **kwargs)
+        records = []
+        for item, out, g, p in zip(self.items, outputs, gold, proxy, strict=True):
+            g, p = float(g or 0.0), float(p or 0.0)
+            records.append(
+                {
+                    "sample_id": sample_id(HELDOUT, item.id),
+                    "prompt": item.prompt[-1]["content"],
+                    "answer": item.answer,
+                    "difficulty": item.difficulty,
+                    "completion": out[0].text,
+                    "tokens": out[0].tokens,
+                    "gold": g,
+                    "proxy": p,
+                    "correct": g >= 1.0,
+                    "proxy_paid": p >= HACK_PAID,
+                    "hacked": p >= HACK_PAID and g < HACK_PAID,
+                }
+            )
+        summary = {
+            "gold accuracy": rate(records, "correct"),
+            "proxy paid": rate(records, "proxy_paid"),
+            "hack rate": rate(records, "hacked"),
+            "tokens": Mean.of([float(r["tokens"]) for r in records]),
+        }
+        return ProbeResult(HELDOUT, records, summary)
+
+
+def _proxy(family: TaskFamily, config: TrainConfig) -> Callable:
+    """The reward the run optimized (a weighted mix when it had several components)."""
+    mix = config.reward.mix()
+    rewards = [(reward_by_name(family, c.name), c.weight) for c in mix]
+    total = sum(w for _, w in rewards) or 1.0
+
+    def mixed(prompts, completions, **columns):
+        scores = [r(prompts, completions, **columns) for r, _ in rewards]
+        return [
+            sum(w * float(s or 0.0) for (_, w), s in zip(rewards, row, strict=True)) / total
+            for row in zip(*scores, strict=True)
+        ]
+
+    return mixed
+
+
+def assess_run(
+    run_dir: Path,
+    show_progress: bool = True,
+    candidates: list[Candidate] | None = None,
+) -> list[Candidate]:
+    """Assess the chosen candidates (skipping labels already stored); return them."""
+    from ripeness.probes.base import get_probe
+    from ripeness.progress import progress_task
+    from ripeness.train.grpo import problems
+
+    run = RunDirectory.open_existing(run_dir)
+    try:
+        config = run_config(run)
+        chosen = candidates if candidates is not None else chosen_candidates(run, config)
+        missing = [c for c in chosen if not (c.path / "config.json").is_file()]
+        if missing:
+            raise RipenessError(
+                f"{missing[0].path} holds no model; was the run's folder moved or pruned?"
+            )
+        family = get_family(config.task.name)
+        _, heldout = problems(config, family)
+        heldout_probe = HeldoutAssessment(
+            family, heldout, _proxy(family, config), max_tokens=config.grpo.max_completion_length
+        )
+        probes = [heldout_probe] + [get_probe(name) for name in config.select.probes]
+        settings = ProbeSettings(
+            samples=config.select.probe_samples,
+            seed=config.run.seed,
+            difficulties=tuple(sorted(set(config.task.difficulties) | {1, 2, 3})),
+            max_tokens=config.grpo.max_completion_length,
+        )
+        store = ProbeStore(run.path)
+        try:
+            done = {(label, p) for label in store.labels() for p in store.summary(label)}
+            todo = [(c, p) for c in chosen for p in probes if (c.label, p.name) not in done]
+            with progress_task("probing checkpoints", len(todo), not show_progress) as advance:
+                backends: dict[str, Backend] = {}
+                for candidate, probe in todo:
+                    if candidate.label not in backends:
+                        backends.clear()  # one model in memory at a time
+                        backends[candidate.label] = LocalBackend(candidate.path)
+                    result = probe.run(backends[candidate.label], settings)
+                    store.save(candidate.label, result, {"step": candidate.step})
+                    advance(1)
+        finally:
+            store.close()
+        return chosen
+    finally:
+        run.close()

@@ -1,0 +1,261 @@
+"""The Goldilocks report: one self-contained HTML file that says which checkpoint to ship.
+
+Everything is inline (CSS, SVG figures); the page loads nothing, runs no script and makes no
+network request, so it can be mailed, archived or opened offline. Model text is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from pathlib import Path
+
+from ripeness.records.probes import ProbeStore
+from ripeness.records.run import RunDirectory
+from ripeness.report import plots
+from ripeness.report.assess import HELDOUT, assess_run, run_config
+from ripeness.report.select import SIGNALS, Selection, select_checkpoint
+from ripeness.stats import Rate
+from ripeness.train.grpo import HELDOUT as TRAINING_HELDOUT
+
+STYLE = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;
+       max-width: 1150px; color: #222; line-height: 1.45; padding: 0 1em; }
+h1 { margin-bottom: 0.1em; } .sub { color: #666; margin-top: 0; }
+.verdict { border-left: 6px solid #2ca02c; background: #f3faf3; padding: 0.8em 1.2em; }
+.verdict.none { border-color: #d62728; background: #fdf3f3; }
+.verdict h2 { margin-top: 0.2em; }
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.6em 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; }
+tr.chosen { background: #eaf7ea; font-weight: 600; } tr.vetoed td { color: #a33; }
+figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 0.9em; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.8em; margin: 0.6em 0 1.4em; }
+.pair pre { white-space: pre-wrap; background: #f7f7f7; padding: 0.6em; margin: 0.2em 0;
+            font-size: 0.85em; border-radius: 4px; }
+.score { font-size: 0.85em; color: #444; } .bad { color: #d62728; } .good { color: #2ca02c; }
+.prompt { font-weight: 600; margin-top: 1em; }
+code { background: #f2f2f2; padding: 0 0.25em; }
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text))
+
+
+def _pct(rate: Rate | None) -> str:
+    if rate is None:
+        return "–"
+    low, high = rate.interval
+    return f"{rate.value:.0%} <span class=score>[{low:.0%}, {high:.0%}] n={rate.n}</span>"
+
+
+def _rate(figure: dict | None) -> Rate | None:
+    if not figure or figure.get("kind") != "rate" or not figure.get("n"):
+        return None
+    return Rate(int(figure["successes"]), int(figure["n"]))
+
+
+def write_report(run_dir: Path, out: Path | None = None, show_progress: bool = True):
+    """Assess what is not yet assessed, select, and write the HTML; return (path, selection)."""
+    run_dir = Path(run_dir)
+    assess_run(run_dir, show_progress=show_progress)
+    selection = select_checkpoint(run_dir)
+    out = out or run_dir / "report.html"
+    out.write_text(render(run_dir, selection))
+    (run_dir / "selection.json").write_text(json.dumps(selection.as_dict(), indent=2))
+    return out, selection
+
+
+def render(run_dir: Path, selection: Selection) -> str:
+    run = RunDirectory.open_existing(run_dir)
+    store = ProbeStore(run_dir)
+    try:
+        config = run_config(run)
+        steps = run.steps()
+        heldout = run.evals(TRAINING_HELDOUT)
+        alarms = run.events("alarm")
+        index = run.checkpoints()
+        marked = next((c["step"] for c in index if c.get("marked")), None)
+        chosen = selection.chosen.candidate if selection.chosen else None
+        summaries = {
+            a.candidate.label: store.summary(a.candidate.label) for a in selection.assessments
+        }
+        limits = {name: getattr(config.select, spec[2]) for name, spec in SIGNALS.items()}
+        sections = [
+            _header(config, run_dir, steps),
+            _verdict(selection),
+            _curve_section(steps, heldout, config, alarms, marked, chosen),
+            _checkpoint_table(selection, summaries),
+            _trends_section(selection, limits),
+            _pareto_section(selection, limits),
+            _samples_section(selection, store),
+            _footer(run_dir),
+        ]
+    finally:
+        store.close()
+        run.close()
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>Ripeness report: {_e(config.run.name)}</title>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        f"<style>{STYLE}</style></head><body>" + "\n".join(sections) + "</body></html>"
+    )
+
+
+def _header(config, run_dir: Path, steps: list[dict]) -> str:
+    proxy = " + ".join(f"{c.weight:g}×{c.name}" for c in config.reward.mix())
+    return (
+        f"<h1>Ripeness report: {_e(config.run.name)}</h1>"
+        f"<p class=sub>{_e(run_dir)} · model {_e(config.model.path)} · task "
+        f"{_e(config.task.name)} d{_e(config.task.difficulties)} · reward {_e(proxy)} · "
+        f"{len(steps)} GRPO steps · written {time.strftime('%Y-%m-%d %H:%M')}</p>"
+    )
+
+
+def _verdict(selection: Selection) -> str:
+    if selection.chosen is None:
+        head = "<h2>Verdict: no checkpoint passes the policy</h2>"
+        cls = "verdict none"
+    else:
+        c = selection.chosen.candidate
+        head = f"<h2>Verdict: ship {_e(c.label)} (step {c.step})</h2>"
+        cls = "verdict"
+    items = "".join(f"<li>{_e(r)}</li>" for r in selection.reasons)
+    return f"<section class='{cls}' id=verdict>{head}<ul>{items}</ul></section>"
+
+
+def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
+    if not steps:
+        return "<h2>Over-optimization</h2><p>No training steps are recorded.</p>"
+    svg = plots.overoptimization_curve(
+        steps,
+        heldout,
+        config.monitor.window,
+        alarms[0]["step"] if alarms else None,
+        marked,
+        chosen.step if chosen else None,
+    )
+    if alarms:
+        alarm = f"The alarm fired at step {alarms[0]['step']}: {_e(alarms[0]['message'])}."
+    else:
+        alarm = "The alarm did not fire: gold did not turn significantly while the proxy climbed."
+    peak = (
+        f" The smoothed gold peak is at step {marked}; that checkpoint is marked." if marked else ""
+    )
+    return (
+        "<h2>Over-optimization: proxy against gold</h2>"
+        f"<figure id=curve>{svg}<figcaption>Mean rewards of each step's rollouts against the "
+        "policy's distance from where it started (d = sqrt(KL)), with the fit of Gao, Schulman "
+        "&amp; Hilton (2022); right, the same run by step with held-out gold accuracy and its "
+        f"95% intervals.</figcaption></figure><p>{alarm}{peak}</p>"
+    )
+
+
+def _checkpoint_table(selection: Selection, summaries: dict) -> str:
+    head = (
+        "<tr><th>checkpoint</th><th>held-out gold</th><th>proxy pays</th>"
+        + "".join(f"<th>{_e(name)}</th>" for name in SIGNALS)
+        + "<th>policy</th></tr>"
+    )
+    rows = []
+    for a in selection.assessments:
+        c = a.candidate
+        is_chosen = selection.chosen is a
+        cls = "chosen" if is_chosen else ("vetoed" if a.vetoes else "")
+        paid = _rate(summaries[c.label].get(HELDOUT, {}).get("proxy paid"))
+        cells = [_pct(a.signals[name][1]) if name in a.signals else "–" for name in SIGNALS]
+        verdict = "recommended" if is_chosen else ("vetoed" if a.vetoes else "within limits")
+        tags = " (marked peak)" if c.marked else ""
+        tags += " (last)" if c.last else ""
+        rows.append(
+            f"<tr class='{cls}'><td>{_e(c.label)}{tags}</td><td>{_pct(a.gold)}</td>"
+            f"<td>{_pct(paid)}</td>"
+            + "".join(f"<td>{x}</td>" for x in cells)
+            + f"<td>{verdict}</td></tr>"
+        )
+    return (
+        "<h2>Checkpoints</h2><p>Held-out problems the run never trained on, answered greedily; "
+        "each rate with its 95% Wilson interval and n.</p>"
+        f"<table id=checkpoints>{head}{''.join(rows)}</table>"
+    )
+
+
+def _trends_section(selection: Selection, limits: dict) -> str:
+    series: dict[str, list] = {"held-out gold accuracy": []}
+    for a in selection.assessments:
+        if a.gold is not None:
+            series["held-out gold accuracy"].append((a.candidate.step, a.gold))
+        for name, (_, value) in a.signals.items():
+            series.setdefault(name, []).append((a.candidate.step, value))
+    chosen = selection.chosen.candidate.step if selection.chosen else None
+    svg = plots.probe_trends(series, limits, chosen)
+    return (
+        "<h2>Probes over training</h2>"
+        f"<figure id=trends>{svg}<figcaption>Each figure at each assessed checkpoint, with 95% "
+        "intervals; dashed lines are the policy's limits.</figcaption></figure>"
+    )
+
+
+def _pareto_section(selection: Selection, limits: dict) -> str:
+    points: dict[str, list] = {}
+    for a in selection.assessments:
+        if a.gold is None:
+            continue
+        for name, (_, value) in a.signals.items():
+            points.setdefault(name, []).append((a.candidate.label, a.gold, value))
+    if not points:
+        return ""
+    chosen = selection.chosen.candidate.label if selection.chosen else None
+    svg = plots.pareto_fronts(points, limits, chosen)
+    return (
+        "<h2>Capability against usability</h2>"
+        f"<figure id=pareto>{svg}<figcaption>Held-out gold accuracy against each usability "
+        "signal; the line joins the Pareto front (no other checkpoint is better on both), the "
+        "recommended checkpoint is green, dashed lines are limits.</figcaption></figure>"
+    )
+
+
+def _samples_section(selection: Selection, store: ProbeStore, limit: int = 6) -> str:
+    if selection.chosen is None or selection.chosen is selection.last:
+        return ""
+    chosen, last = selection.chosen.candidate.label, selection.last.candidate.label
+    mine = {r["sample_id"]: r for r in store.records(chosen, HELDOUT)}
+    theirs = {r["sample_id"]: r for r in store.records(last, HELDOUT)}
+    shared = [k for k in mine if k in theirs]
+    # the hacked outputs first: they are what convinces a reader
+    shared.sort(key=lambda k: (not theirs[k]["hacked"], not mine[k]["correct"]))
+    blocks = []
+    for key in shared[:limit]:
+        a, b = mine[key], theirs[key]
+        blocks.append(
+            f"<div class=prompt>{_e(a['prompt'])} <span class=score>(answer {_e(a['answer'])})"
+            f"</span></div><div class=pair>{_sample(chosen, a)}{_sample(last, b)}</div>"
+        )
+    return (
+        f"<h2>Side by side: {_e(chosen)} and {_e(last)}</h2><p>The same held-out prompts, "
+        "answered by the recommended and the last checkpoint, with gold and proxy scores.</p>"
+        f"<section id=samples>{''.join(blocks)}</section>"
+    )
+
+
+def _sample(label: str, record: dict) -> str:
+    gold_cls = "good" if record["correct"] else "bad"
+    tag = " <b class=bad>hacked: the proxy pays, gold does not</b>" if record["hacked"] else ""
+    return (
+        f"<div><b>{_e(label)}</b> <span class=score>gold <span class={gold_cls}>"
+        f"{record['gold']:.2f}</span> · proxy {record['proxy']:.2f} · {record['tokens']} tokens"
+        f"</span>{tag}<pre>{_e(record['completion'])}</pre></div>"
+    )
+
+
+def _footer(run_dir: Path) -> str:
+    return (
+        "<hr><p class=score>Written by <code>ripeness report</code>. Records: "
+        f"<code>{_e(run_dir / 'metrics.sqlite')}</code> (training), <code>"
+        f"{_e(run_dir / ProbeStore.FILE)}</code> (checkpoint probes), <code>"
+        f"{_e(run_dir / 'selection.json')}</code> (the decision). Rerun <code>ripeness select "
+        f"{_e(run_dir)}</code> after changing the limits in the run's <code>[select]</code> "
+        "section.</p>"
+    )

@@ -1,0 +1,214 @@
+"""The report's figures, drawn with matplotlib and returned as inline SVG text.
+
+SVG keeps the HTML file self-contained (no image files, no scripts, no network) and sharp at
+any zoom. Each function takes plain data and returns one ``<svg>`` string.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+
+from ripeness.stats import Rate
+from ripeness.train.alarm import fit_gao, moving_mean
+
+GOLD, PROXY, HACK, CHOSEN, LAST = "#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#7f7f7f"
+
+
+def _svg(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: it sits inside HTML
+
+
+def _figure(width: float, height: float, panels: int = 1):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9})  # text stays text
+    fig, axes = plt.subplots(1, panels, figsize=(width, height), squeeze=False)
+    return fig, list(axes[0])
+
+
+def overoptimization_curve(
+    steps: Sequence[dict],
+    heldout: Sequence[dict],
+    window: int,
+    alarm_step: int | None,
+    marked_step: int | None,
+    chosen_step: int | None,
+) -> str:
+    """Left: gold and proxy against d = sqrt(KL) with the Gao fit and its peak.
+    Right: the same run against steps, held-out gold with 95% intervals, the hack rate."""
+    fig, (by_d, by_step) = _figure(10.5, 3.6, 2)
+    d = [s["d"] or 0.0 for s in steps]
+    gold = [s["gold"] for s in steps]
+    proxy = [s["proxy"] for s in steps]
+    step_numbers = [s["step"] for s in steps]
+    gold_smooth, proxy_smooth = moving_mean(gold, window), moving_mean(proxy, window)
+    by_d.scatter(d, proxy, s=8, color=PROXY, alpha=0.35)
+    by_d.scatter(d, gold, s=8, color=GOLD, alpha=0.35)
+    by_d.plot(d, proxy_smooth, color=PROXY, label="proxy reward (moving mean)")
+    by_d.plot(d, gold_smooth, color=GOLD, label="gold reward (moving mean)")
+    fit = fit_gao(d, gold_smooth) if steps else None
+    if fit is not None:
+        grid = sorted(x for x in d if x > 0)
+        base = gold_smooth[0]
+        by_d.plot(
+            grid,
+            [base + y for y in fit.predict(grid)],
+            "--",
+            color="black",
+            lw=1,
+            label=f"Gao fit d(a - b ln d), R²={fit.r_squared:.2f}",
+        )
+        if fit.peak_d is not None and fit.peak_d <= max(d) * 1.5:
+            by_d.axvline(fit.peak_d, color="black", lw=0.8, ls=":")
+            by_d.annotate(f"fitted peak d={fit.peak_d:.2f}", (fit.peak_d, 0.02), fontsize=8)
+    if alarm_step is not None and alarm_step in step_numbers:
+        at = step_numbers.index(alarm_step)
+        by_d.scatter([d[at]], [gold_smooth[at]], marker="X", s=90, color=HACK, zorder=5)
+        by_d.annotate(
+            f"alarm, step {alarm_step}",
+            (d[at], gold_smooth[at]),
+            color=HACK,
+            xytext=(4, 6),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    by_d.set(xlabel="d = sqrt(KL to the initial policy)", ylabel="mean reward", ylim=(-0.03, 1.03))
+    by_d.set_title("Proxy keeps climbing; gold turns", fontsize=10)
+    by_d.legend(fontsize=7, loc="upper left")
+
+    hack = moving_mean([s["hack_rate"] or 0.0 for s in steps], window)
+    by_step.plot(step_numbers, hack, color=HACK, label="hack rate (proxy pays, gold does not)")
+    by_step.plot(step_numbers, gold_smooth, color=GOLD, alpha=0.5, label="gold on rollouts")
+    if heldout:
+        xs = [e["step"] for e in heldout]
+        ys = [e["rate"] for e in heldout]
+        errors = [[e["rate"] - e["low"] for e in heldout], [e["high"] - e["rate"] for e in heldout]]
+        by_step.errorbar(
+            xs,
+            ys,
+            yerr=errors,
+            fmt="o",
+            color=GOLD,
+            capsize=3,
+            label="held-out gold accuracy (95% CI)",
+        )
+    for step, color, text in (
+        (alarm_step, HACK, "alarm"),
+        (marked_step, "black", "gold peak"),
+        (chosen_step, CHOSEN, "recommended"),
+    ):
+        if step is not None:
+            by_step.axvline(step, color=color, lw=1, ls="--")
+            by_step.annotate(
+                text, (step, 0.95), color=color, fontsize=8, rotation=90, ha="right", va="top"
+            )
+    by_step.set(xlabel="GRPO step", ylabel="rate", ylim=(-0.03, 1.03))
+    by_step.set_title("Over training", fontsize=10)
+    by_step.legend(fontsize=7, loc="center left")
+    return _svg(fig)
+
+
+def probe_trends(
+    series: dict[str, list[tuple[int, Rate]]],
+    limits: dict[str, float],
+    chosen_step: int | None,
+) -> str:
+    """One small panel per figure: its value at each assessed checkpoint, with 95% CIs."""
+    names = list(series)
+    fig, axes = _figure(3.2 * max(1, len(names)), 2.8, max(1, len(names)))
+    for ax, name in zip(axes, names, strict=False):
+        points = series[name]
+        xs = [step for step, _ in points]
+        ys = [r.value for _, r in points]
+        errors = [
+            [r.value - r.interval[0] for _, r in points],
+            [r.interval[1] - r.value for _, r in points],
+        ]
+        color = GOLD if "gold" in name else HACK
+        ax.errorbar(xs, ys, yerr=errors, fmt="o-", color=color, capsize=3, ms=4)
+        if name in limits:
+            ax.axhline(limits[name], color="black", ls="--", lw=0.8)
+            ax.annotate(
+                f"limit {limits[name]:.0%}",
+                (xs[0] if xs else 0, limits[name]),
+                xytext=(2, 3),
+                textcoords="offset points",
+                fontsize=7,
+            )
+        if chosen_step is not None:
+            ax.axvline(chosen_step, color=CHOSEN, lw=1, ls="--")
+        ax.set(xlabel="step", ylim=(-0.03, 1.03))
+        ax.set_title(name, fontsize=9)
+    return _svg(fig)
+
+
+def pareto_fronts(
+    points: dict[str, list[tuple[str, Rate, Rate]]],
+    limits: dict[str, float],
+    chosen: str | None,
+) -> str:
+    """Gold accuracy (up is better) against each usability signal (left is better).
+
+    ``points[signal]`` is ``[(label, gold, signal), ...]``; the front joins the checkpoints no
+    other beats on both axes at once."""
+    names = list(points)
+    fig, axes = _figure(3.4 * max(1, len(names)), 3.2, max(1, len(names)))
+    for ax, name in zip(axes, names, strict=False):
+        rows = points[name]
+        for label, gold, signal in rows:
+            is_chosen = label == chosen
+            ax.errorbar(
+                signal.value,
+                gold.value,
+                xerr=[[signal.value - signal.interval[0]], [signal.interval[1] - signal.value]],
+                yerr=[[gold.value - gold.interval[0]], [gold.interval[1] - gold.value]],
+                fmt="o",
+                color=CHOSEN if is_chosen else LAST,
+                ms=7 if is_chosen else 4,
+                capsize=2,
+                alpha=0.9,
+            )
+            ax.annotate(
+                label.replace("step-", ""),
+                (signal.value, gold.value),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        front = pareto_front([(s.value, g.value) for _, g, s in rows])
+        if len(front) > 1:
+            ax.plot([x for x, _ in front], [y for _, y in front], color=CHOSEN, lw=1, alpha=0.6)
+        if name in limits:
+            ax.axvline(limits[name], color="black", ls="--", lw=0.8)
+        ax.set(
+            xlabel=f"{name} (lower is better)",
+            ylabel="held-out gold accuracy",
+            xlim=(-0.03, 1.03),
+            ylim=(-0.03, 1.03),
+        )
+    return _svg(fig)
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points (cost, value) not dominated by another (lower cost and higher value), by cost."""
+    front: list[tuple[float, float]] = []
+    for cost, value in sorted(set(points), key=lambda p: (p[0], -p[1])):
+        if not front or value > front[-1][1]:
+            front.append((cost, value))
+    return front
+
+
+def svg_is_plot(svg: str) -> bool:
+    """A cheap sanity check the tests use: an SVG with drawn paths in it."""
+    return svg.startswith("<svg") and len(re.findall(r"<path", svg)) > 3
