@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Extra pip arguments for torch, e.g. TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_PIP_ARGS ?=
+export DEBIAN_FRONTEND := noninteractive
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LINT_PATHS := src tests bench
 
 .PHONY: setup test lint format demo bench clean
@@ -16,6 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(BIN)/pip install -c constraints.txt -e ".[dev]"
 	$(BIN)/python -c "import torch, transformers, trl; print('torch', torch.__version__, '| transformers', transformers.__version__, '| trl', trl.__version__)"
+	@# the report test opens the HTML in Debian's headless Chromium (no browser download)
+	command -v chromium >/dev/null || $(SUDO) apt-get install -y --no-install-recommends chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium) \
+		|| echo "warning: could not install chromium; the report test will fail until it is installed"
 	touch $(STAMP)
 
 lint: $(STAMP)

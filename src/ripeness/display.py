@@ -136,6 +136,8 @@ def selection_table(selection) -> Table:
         label = c.label + (" (peak)" if c.marked else "") + (" (last)" if c.last else "")
         chosen = selection.chosen is a
         verdict = "[green]ship[/]" if chosen else ("[red]vetoed[/]" if a.vetoes else "ok")
+        if c.step == 0:
+            verdict = "reference"
         cells = [str(a.signals[name][1]) if name in a.signals else "-" for name in SIGNALS]
         table.add_row(label, str(a.gold) if a.gold else "-", *cells, verdict)
     return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,6 +30,8 @@ def quiet_libraries() -> None:
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
+    # transformers 5 deprecates a name TRL still calls; nothing the user can act on
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
 
 
 def make_progress(disable: bool = False) -> Progress:

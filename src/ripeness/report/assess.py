@@ -3,7 +3,8 @@
 The training monitors see rollouts; shipping needs the same questions asked of each saved
 checkpoint on problems it never trained on. For the starting model (label ``base``) and a
 spaced subset of checkpoints (every ``select.every`` steps, the marked one and the last), this
-runs the ``heldout`` assessment (the run's own task, gold verifier and proxy, greedy) and the
+runs the ``heldout`` assessment (the run's own task, gold verifier and proxy, sampled at the
+training temperature, as the monitors saw the policy) and the
 probes named in the run's ``[select]`` section, and keeps every record in ``RUN/probes.sqlite``
 under the checkpoint's label. Labels already there are skipped, so a killed assessment resumes.
 """
@@ -82,15 +83,27 @@ class HeldoutAssessment:
 
     name = HELDOUT
 
-    def __init__(self, family: TaskFamily, items: list[TaskItem], proxy: Callable, **limits):
+    def __init__(
+        self,
+        family: TaskFamily,
+        items: list[TaskItem],
+        proxy: Callable,
+        max_tokens: int = 96,
+        temperature: float = 1.0,
+    ):
         self.family = family
         self.items = items
         self.proxy = proxy
-        self.max_tokens = limits.get("max_tokens", 96)
+        self.max_tokens = max_tokens
+        self.temperature = temperature
 
     def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
         outputs = backend.complete(
-            [list(item.prompt) for item in self.items], self.max_tokens, 0.0, 1, settings.seed
+            [list(item.prompt) for item in self.items],
+            self.max_tokens,
+            self.temperature,
+            1,
+            settings.seed,
         )
         texts = [o[0].text for o in outputs]
         columns = [item.columns() for item in self.items]
@@ -152,7 +165,6 @@ def assess_run(
     """Assess the chosen candidates (skipping labels already stored); return them."""
     from ripeness.probes.base import get_probe
     from ripeness.progress import progress_task
-    from ripeness.train.grpo import problems
 
     run = RunDirectory.open_existing(run_dir)
     try:
@@ -164,9 +176,18 @@ def assess_run(
                 f"{missing[0].path} holds no model; was the run's folder moved or pruned?"
             )
         family = get_family(config.task.name)
-        _, heldout = problems(config, family)
+        heldout = family.generate(
+            config.select.heldout_problems,
+            config.run.seed + 1,
+            config.task.difficulties,
+            "heldout",
+        )
         heldout_probe = HeldoutAssessment(
-            family, heldout, _proxy(family, config), max_tokens=config.grpo.max_completion_length
+            family,
+            heldout,
+            _proxy(family, config),
+            config.grpo.max_completion_length,
+            config.select.temperature,
         )
         probes = [heldout_probe] + [get_probe(name) for name in config.select.probes]
         settings = ProbeSettings(

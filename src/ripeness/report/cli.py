@@ -59,6 +59,8 @@ def select_command(
 
 
 def print_selection(selection, console) -> None:
+    from rich.markup import escape
+
     from ripeness.display import selection_table
 
     console.print(selection_table(selection), soft_wrap=True)
@@ -68,4 +70,4 @@ def print_selection(selection, console) -> None:
         c = selection.chosen.candidate
         console.print(f"[bold green]verdict: ship {c.label}[/] ({c.path})")
     for reason in selection.reasons:
-        console.print(f"  - {reason}", soft_wrap=True)
+        console.print(f"  - {escape(reason)}", soft_wrap=True)

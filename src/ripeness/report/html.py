@@ -87,7 +87,7 @@ def render(run_dir: Path, selection: Selection) -> str:
             _header(config, run_dir, steps),
             _verdict(selection),
             _curve_section(steps, heldout, config, alarms, marked, chosen),
-            _checkpoint_table(selection, summaries),
+            _checkpoint_table(selection, summaries, config.select.temperature),
             _trends_section(selection, limits),
             _pareto_section(selection, limits),
             _samples_section(selection, store),
@@ -153,7 +153,7 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
     )
 
 
-def _checkpoint_table(selection: Selection, summaries: dict) -> str:
+def _checkpoint_table(selection: Selection, summaries: dict, temperature: float) -> str:
     head = (
         "<tr><th>checkpoint</th><th>held-out gold</th><th>proxy pays</th>"
         + "".join(f"<th>{_e(name)}</th>" for name in SIGNALS)
@@ -167,6 +167,8 @@ def _checkpoint_table(selection: Selection, summaries: dict) -> str:
         paid = _rate(summaries[c.label].get(HELDOUT, {}).get("proxy paid"))
         cells = [_pct(a.signals[name][1]) if name in a.signals else "–" for name in SIGNALS]
         verdict = "recommended" if is_chosen else ("vetoed" if a.vetoes else "within limits")
+        if c.step == 0:
+            verdict = "starting model (reference)"
         tags = " (marked peak)" if c.marked else ""
         tags += " (last)" if c.last else ""
         rows.append(
@@ -176,8 +178,9 @@ def _checkpoint_table(selection: Selection, summaries: dict) -> str:
             + f"<td>{verdict}</td></tr>"
         )
     return (
-        "<h2>Checkpoints</h2><p>Held-out problems the run never trained on, answered greedily; "
-        "each rate with its 95% Wilson interval and n.</p>"
+        "<h2>Checkpoints</h2><p>Held-out problems the run never trained on, sampled at "
+        f"temperature {temperature:g} as in training (gold, proxy, hack rate); probes answer "
+        "greedily. Each rate with its 95% Wilson interval and n.</p>"
         f"<table id=checkpoints>{head}{''.join(rows)}</table>"
     )
 

@@ -23,7 +23,8 @@ def _svg(fig) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg") :]  # drop the XML prolog and doctype: it sits inside HTML
+    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: it sits inside HTML
+    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
 
 
 def _figure(width: float, height: float, panels: int = 1):
@@ -53,10 +54,11 @@ def overoptimization_curve(
     proxy = [s["proxy"] for s in steps]
     step_numbers = [s["step"] for s in steps]
     gold_smooth, proxy_smooth = moving_mean(gold, window), moving_mean(proxy, window)
+    d_smooth = moving_mean(d, window)  # d jitters step to step; smooth it like the rewards
     by_d.scatter(d, proxy, s=8, color=PROXY, alpha=0.35)
     by_d.scatter(d, gold, s=8, color=GOLD, alpha=0.35)
-    by_d.plot(d, proxy_smooth, color=PROXY, label="proxy reward (moving mean)")
-    by_d.plot(d, gold_smooth, color=GOLD, label="gold reward (moving mean)")
+    by_d.plot(d_smooth, proxy_smooth, color=PROXY, label="proxy reward (moving mean)")
+    by_d.plot(d_smooth, gold_smooth, color=GOLD, label="gold reward (moving mean)")
     fit = fit_gao(d, gold_smooth) if steps else None
     if fit is not None:
         grid = sorted(x for x in d if x > 0)
@@ -74,12 +76,12 @@ def overoptimization_curve(
             by_d.annotate(f"fitted peak d={fit.peak_d:.2f}", (fit.peak_d, 0.02), fontsize=8)
     if alarm_step is not None and alarm_step in step_numbers:
         at = step_numbers.index(alarm_step)
-        by_d.scatter([d[at]], [gold_smooth[at]], marker="X", s=90, color=HACK, zorder=5)
+        by_d.scatter([d_smooth[at]], [gold_smooth[at]], marker="X", s=90, color=HACK, zorder=5)
         by_d.annotate(
             f"alarm, step {alarm_step}",
-            (d[at], gold_smooth[at]),
+            (d_smooth[at], gold_smooth[at]),
             color=HACK,
-            xytext=(4, 6),
+            xytext=(-70, 8),
             textcoords="offset points",
             fontsize=8,
         )

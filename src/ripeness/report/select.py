@@ -8,9 +8,10 @@ checkpoint's stored records (``RUN/probes.sqlite``, written by :mod:`ripeness.re
     padding       calibration: needless re-checks of an answer already reached
 
 A checkpoint whose point estimate exceeds a limit is vetoed; the rest compete on held-out gold
-accuracy (ties go to the earlier step, nearer the starting policy). The decision is explained in
-plain sentences, each figure with its n and 95% interval, and the gain over the last checkpoint
-is tested pairwise on the same held-out problems.
+accuracy (ties go to the earlier step, nearer the starting policy). The starting model is
+assessed as the reference, not as a candidate: when it beats every checkpoint, the verdict says
+so. The decision is explained in plain sentences, each figure with its n and 95% interval, and
+the gain over the last checkpoint is tested pairwise on the same held-out problems.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class Assessment:
 
     @property
     def eligible(self) -> bool:
-        return self.gold is not None and not self.vetoes
+        """A checkpoint of the run within every limit (the starting model is the reference)."""
+        return self.candidate.step > 0 and self.gold is not None and not self.vetoes
 
 
 @dataclass
@@ -154,6 +156,7 @@ def select_checkpoint(run_dir: Path) -> Selection:
 def decide(assessments: list[Assessment], policy: SelectSection) -> Selection:
     """The policy itself, on figures already read (no I/O: easy to test and to reuse)."""
     eligible = [a for a in assessments if a.eligible]
+    base = next((a for a in assessments if a.candidate.step == 0), None)
     reasons: list[str] = []
     if not eligible:
         reasons.append(
@@ -161,13 +164,15 @@ def decide(assessments: list[Assessment], policy: SelectSection) -> Selection:
             "run's [select] section if the figures below are acceptable."
         )
         for a in assessments:
-            reasons.append(f"{a.candidate.label}: " + "; ".join(a.vetoes or ["not assessed"]))
+            if a.candidate.step > 0:
+                reasons.append(f"{a.candidate.label}: " + "; ".join(a.vetoes or ["not assessed"]))
         return Selection(None, assessments, reasons)
     chosen = max(eligible, key=lambda a: (a.gold.value, -a.candidate.step))
     c = chosen.candidate
+    checkpoints = sum(a.candidate.step > 0 for a in assessments)
     reasons.append(
         f"Ship {c.label} (step {c.step}): the highest held-out gold accuracy, {_pct(chosen.gold)}, "
-        f"among the {len(eligible)} of {len(assessments)} assessed checkpoints within every limit."
+        f"among the {len(eligible)} of {checkpoints} assessed checkpoints within every limit."
     )
     for name, (figure, value) in chosen.signals.items():
         limit = getattr(policy, SIGNALS[name][2])
@@ -175,9 +180,15 @@ def decide(assessments: list[Assessment], policy: SelectSection) -> Selection:
     vetoed = [a for a in assessments if a.vetoes]
     for a in vetoed:
         gold = f" despite gold accuracy {_pct(a.gold)}" if a.gold else ""
-        reasons.append(f"{a.candidate.label} is vetoed{gold}: {'; '.join(a.vetoes)}.")
+        if a.candidate.step > 0:
+            reasons.append(f"{a.candidate.label} is vetoed{gold}: {'; '.join(a.vetoes)}.")
     if c.marked:
         reasons.append("It is the checkpoint the over-optimization alarm marked as the gold peak.")
+    if base is not None and base.gold is not None and base.gold.value > chosen.gold.value:
+        reasons.append(
+            f"The starting model scores higher held-out gold ({_pct(base.gold)}): this run did "
+            "not improve on it, so consider shipping neither and changing the reward."
+        )
     return Selection(chosen, assessments, reasons)
 
 

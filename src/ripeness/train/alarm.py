@@ -60,6 +60,11 @@ def fit_gao(
     return GaoFit(float(a), float(b), peak, r_squared, float(max(d)))
 
 
+def format_p(p: float) -> str:
+    """A p-value as people read it; below double precision it is a bound, not zero."""
+    return "p<1e-15" if p < 1e-15 else f"p={p:.1e}"
+
+
 def moving_mean(values: Sequence[float], window: int) -> list[float]:
     out, total = [], 0.0
     for i, v in enumerate(values):
@@ -144,7 +149,7 @@ class OverOptimizationAlarm:
         fired = ready and turned and climbing
         if fired:
             reason = (
-                f"gold fell {drop:.1%} from its peak at step {self.steps[best]} (p={p:.1e}) "
+                f"gold fell {drop:.1%} from its peak at step {self.steps[best]} ({format_p(p)}) "
                 f"while the proxy rose {proxy_change:+.1%}"
             )
         elif not ready:

@@ -1,0 +1,88 @@
+"""The demo tells the whole story; its report opens offline in Chromium; select finds the peak.
+
+One demo run per module (fixed seed, the session's model reused): GRPO against the
+answer-anywhere proxy until the alarm stops it, checkpoints probed, one selected, the report
+written. Needs Debian's chromium (`make setup` installs it).
+"""
+
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from helpers import ripeness
+from ripeness.cli import main
+from ripeness.report.plots import svg_is_plot
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def demo_dir(default_model_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    shutil.copytree(default_model_dir, out / "model")  # the demo reuses a built model
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_select_recommends_the_checkpoint_near_the_gold_peak_not_the_last(demo_dir):
+    run = demo_dir / "grpo"
+    selection = json.loads((run / "selection.json").read_text())
+    index = json.loads((run / "checkpoints.json").read_text())
+    marked = next(c for c in index if c["marked"])
+    last = max(index, key=lambda c: c["step"])
+    assert selection["chosen_step"] == marked["step"] != last["step"]
+    rows = {c["label"]: c for c in selection["candidates"]}
+    chosen, final = rows[selection["chosen"]], rows[f"step-{last['step']}"]
+    assert chosen["gold"]["low"] > final["gold"]["high"]  # better beyond the noise
+    assert final["vetoes"] and "hack rate" in final["vetoes"][0]
+    # the command line agrees, and reads the stored assessment instead of probing again
+    before = sqlite3.connect(run / "probes.sqlite").execute("SELECT * FROM probe_runs").fetchall()
+    result = ripeness("select", str(run), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["chosen"] == selection["chosen"]
+    after = sqlite3.connect(run / "probes.sqlite").execute("SELECT * FROM probe_runs").fetchall()
+    assert before == after
+
+
+def test_report_renders_its_plots_offline_in_chromium(demo_dir, tmp_path):
+    assert CHROMIUM, "Debian's chromium is needed: `make setup` installs it (apt-get)"
+    from playwright.sync_api import sync_playwright
+
+    report = demo_dir / "grpo" / "report.html"
+    text = report.read_text()
+    assert "<script" not in text and not re.search(r"(src|href|url)\s*[=(]\s*[\"']?https?:", text)
+    assert "Verdict: ship step-" in text and "hacked: the proxy pays" in text
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(report.as_uri())
+        figures = page.evaluate(
+            """Array.from(document.querySelectorAll('figure svg')).map(s => {
+                const r = s.getBoundingClientRect();
+                return {id: s.closest('figure').id, w: r.width, h: r.height,
+                        paths: s.querySelectorAll('path').length};
+            })"""
+        )
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        browser.close()
+    assert requests == [report.as_uri()]  # the page itself and nothing else
+    assert {f["id"] for f in figures} == {"curve", "trends", "pareto"}
+    assert all(f["w"] > 300 and f["h"] > 150 and f["paths"] > 10 for f in figures), figures
+    assert (tmp_path / "report.png").stat().st_size > 50_000
+    assert all(svg_is_plot(s[s.index("<svg") :]) for s in text.split("<figure")[1:])
