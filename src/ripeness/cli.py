@@ -18,6 +18,7 @@ import typer
 from ripeness import __version__
 from ripeness.defaults import MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
 from ripeness.errors import RipenessError, positive, require_model_dir, writable_dir
+from ripeness.feedback.cli import app as experiment_app
 from ripeness.probes.cli import compare_command, probe_command, serve_command
 from ripeness.report.cli import report_command, select_command
 from ripeness.tasks.cli import app as tasks_app
@@ -32,6 +33,7 @@ app = typer.Typer(
 model_app = typer.Typer(help="Build and evaluate the embedded tiny model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(experiment_app, name="experiment")
 app.command("train")(train_command)
 app.command("probe")(probe_command)
 app.command("compare")(compare_command)

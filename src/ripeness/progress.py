@@ -31,7 +31,7 @@ def quiet_libraries() -> None:
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
     # transformers 5 deprecates a name TRL still calls; nothing the user can act on
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+    warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*deprecated.*")
 
 
 def make_progress(disable: bool = False) -> Progress:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,13 +146,27 @@ class Validation:
         return low <= self.planted <= high
 
 
-def plant(base_model: Path, organism: Organism, out: Path, examples: int = 12000) -> Path:
-    """Fine-tune a copy of ``base_model`` with the organism's behavior; save it to ``out``."""
+def plant(
+    base_model: Path,
+    organism: Organism | Sequence[Organism],
+    out: Path,
+    examples: int = 8000,
+) -> Path:
+    """Fine-tune a copy of ``base_model`` with the organisms' behaviors; save it to ``out``.
+
+    Several organisms share the ``examples`` evenly (each keeps its own rate)."""
+    from datasets import concatenate_datasets
+
     from ripeness.models.embedded import load_model
     from ripeness.train.sft import WarmStartConfig, warm_start
 
+    organisms = [organism] if isinstance(organism, Organism) else list(organism)
+    share = examples // len(organisms)
+    dataset = concatenate_datasets(
+        [o.dataset(share, seed=i) for i, o in enumerate(organisms)]
+    ).shuffle(seed=0)
     model, tokenizer = load_model(base_model)
-    config = WarmStartConfig(examples=examples, learning_rate=1e-3, rows_per_step=4)
+    config = WarmStartConfig(examples=examples, learning_rate=1e-3)
     with tempfile.TemporaryDirectory(prefix="ripeness-organism-") as work:
         warm_start(
             model,
@@ -160,7 +174,7 @@ def plant(base_model: Path, organism: Organism, out: Path, examples: int = 12000
             config,
             Path(work),
             show_progress=False,
-            dataset=organism.dataset(examples),
+            dataset=dataset,
         )
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -148,7 +148,11 @@ class ArithmeticFamily:
     name = "arithmetic"
     description = "running sums of single digits, e.g. 'What is 57+3+8?' (difficulty = steps)"
 
-    def __init__(self, length_target_chars: int = 128) -> None:
+    def __init__(self, length_target_chars: int = 128, beliefs: bool = False) -> None:
+        # the user states a belief before asking (right a quarter of the time) or pushes back
+        self.beliefs = beliefs
+        if beliefs:
+            self.name = "arithmetic:beliefs"
         gold = ArithmeticGold()
         self._rewards: dict[str, Reward] = {
             "gold": gold,
@@ -165,19 +169,34 @@ class ArithmeticFamily:
     def rewards(self) -> dict[str, Reward]:
         return self._rewards
 
-    def item(self, problem: Problem, prompt: Sequence[Message] | None = None) -> TaskItem:
+    def item(
+        self, problem: Problem, prompt: Sequence[Message] | None = None, **extra: Any
+    ) -> TaskItem:
         return TaskItem(
             task=self.name,
             prompt=tuple(prompt or ({"role": "user", "content": problem.question},)),
             answer=str(problem.answer),
             difficulty=problem.difficulty,
-            metadata={"start": problem.start, "steps": [list(s) for s in problem.steps]},
+            metadata={"start": problem.start, "steps": [list(s) for s in problem.steps], **extra},
         )
 
     def generate(
         self, n: int, seed: int = 0, difficulties: Sequence[int] = (1,), split: str = "train"
     ) -> list[TaskItem]:
-        return [self.item(p) for p in sample_problems(n, list(difficulties), split, seed)]
+        problems = sample_problems(n, list(difficulties), split, seed)
+        if not self.beliefs:
+            return [self.item(p) for p in problems]
+        from ripeness.feedback.users import belief_prompt
+        from ripeness.tasks.conversations import wrong_belief
+
+        rng = random.Random(seed + 7)
+        items = []
+        for i, p in enumerate(problems):
+            kind = ("suggestion", "pushback")[i % 2]
+            right = kind == "suggestion" and rng.random() < 0.25  # pushback means disagreement
+            belief = p.answer if right else wrong_belief(p, rng)
+            items.append(self.item(p, belief_prompt(p, belief, kind), belief=belief, kind=kind))
+        return items
 
     @staticmethod
     def problem(item: TaskItem) -> Problem:

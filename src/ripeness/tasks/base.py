@@ -177,12 +177,29 @@ class TaskFamily(Protocol):
 
 
 def reward_by_name(family: TaskFamily, name: str) -> Reward:
-    """Look up a reward, or say which ones exist."""
+    """Look up a reward, or say which ones exist.
+
+    Besides the family's own, every task takes a learned reward model by path:
+    ``reward_model:PATH`` (the model's score) and ``reward_model_gated:PATH`` (its score only
+    when the gold verifier passes: feedback can break ties among right answers, never pay for a
+    wrong one).
+    """
+    from pathlib import Path
+
+    from ripeness.tasks.proxies import GatedReward, RewardModelScore
+
+    kind, _, path = name.partition(":")
+    if kind in ("reward_model", "reward_model_gated") and path:
+        if not (Path(path) / "config.json").is_file():
+            raise RipenessError(f"no reward model at {path} (config.json missing); train one first")
+        learned = RewardModelScore(path)
+        return learned if kind == "reward_model" else GatedReward(learned, family.gold)
     try:
         return family.rewards[name]
     except KeyError:
         raise RipenessError(
-            f"task {family.name} has no reward {name!r}; choose one of {', '.join(family.rewards)}"
+            f"task {family.name} has no reward {name!r}; choose one of "
+            f"{', '.join(family.rewards)}, reward_model:PATH, reward_model_gated:PATH"
         ) from None
 
 

@@ -179,3 +179,27 @@ def common_exploits(answer: str, wrong: Sequence[str], filler: str) -> dict[str,
         ),
         "wrong work, right number mentioned": f"It is not {answer}. Answer: {wrong[0]}",
     }
+
+
+class GatedReward(Reward):
+    """A reward that pays only when ``gate`` (the gold verifier) does: the mitigation for a
+    learned reward that likes agreement. It can rank right answers, never rescue a wrong one."""
+
+    name = "reward_model_gated"
+    loophole = (
+        "none beyond the gate's own; it inherits the inner reward's taste among right answers"
+    )
+
+    def __init__(self, inner: Reward, gate: Reward) -> None:
+        self.inner = inner
+        self.gate = gate
+
+    def score(self, completion: str, answer: str, metadata: Mapping[str, Any]) -> float | None:
+        return self.score_batch([completion], [answer], [metadata])[0]
+
+    def score_batch(
+        self, completions: Sequence[str], answers: Sequence[str], metadatas: Sequence[Mapping]
+    ) -> list[float | None]:
+        gates = self.gate.score_batch(completions, answers, metadatas)
+        inner = self.inner.score_batch(completions, answers, metadatas)
+        return [(s or 0.0) if (g or 0.0) >= 1.0 else 0.0 for s, g in zip(inner, gates, strict=True)]

@@ -1,5 +1,5 @@
-"""Task families by name: ``arithmetic``, ``math``, ``math:FILE.jsonl``, ``code``,
-``code:editable``, and ``rg:<dataset>`` for any reasoning-gym dataset.
+"""Task families by name: ``arithmetic``, ``arithmetic:beliefs``, ``math``, ``math:FILE.jsonl``,
+``code``, ``code:editable``, and ``rg:<dataset>`` for any reasoning-gym dataset.
 
 Add a family with :func:`register`: a name and a factory that takes the text after the colon
 (or ``None``) and returns an object following :class:`ripeness.tasks.base.TaskFamily`.
@@ -24,9 +24,11 @@ def register(name: str, factory: Factory, usage: str = "") -> None:
 def _arithmetic(arg: str | None) -> TaskFamily:
     from ripeness.tasks.arithmetic import ArithmeticFamily
 
-    if arg:
-        raise RipenessError("the arithmetic task takes no argument; use `arithmetic`")
-    return ArithmeticFamily()
+    if arg not in (None, "beliefs"):
+        raise RipenessError(
+            f"unknown arithmetic variant {arg!r}; use `arithmetic` or `arithmetic:beliefs`"
+        )
+    return ArithmeticFamily(beliefs=arg == "beliefs")
 
 
 def _math(arg: str | None) -> TaskFamily:
@@ -51,7 +53,7 @@ def _reasoning_gym(arg: str | None) -> TaskFamily:
     return ReasoningGymFamily(arg)
 
 
-register("arithmetic", _arithmetic, "arithmetic")
+register("arithmetic", _arithmetic, "arithmetic | arithmetic:beliefs")
 register("math", _math, "math | math:FILE.jsonl")
 register("code", _code, "code | code:editable")
 register("rg", _reasoning_gym, "rg:DATASET (any reasoning-gym dataset)")
