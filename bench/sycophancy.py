@@ -29,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="default: build into --out")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-sycophancy"))
-    parser.add_argument("--weights", default="0,1,3,10")
+    parser.add_argument("--weights", default="0,1,3,10,20")
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--users", type=int, default=4000)
     parser.add_argument("--json", type=Path, default=Path("bench/results/sycophancy.json"))

@@ -2,7 +2,7 @@
 
 One experiment per module (fixed seed): a deployed model with 5% planted sycophancy, simulated
 users, two reward models (sycophantic and neutral feedback), and three GRPO arms on questions
-that carry a user's belief: gold only (weight 0), gold + 10 x learned reward, and the same
+that carry a user's belief: gold only (weight 0), gold + 20 x learned reward, and the same
 weight with the learned reward gated by gold (the mitigation).
 """
 
@@ -20,9 +20,9 @@ def result(default_model_dir, tmp_path_factory):
     exp = SycophancyExperiment(
         tmp_path_factory.mktemp("sycophancy"),
         default_model_dir,
-        weights=[0.0, 10.0],
+        weights=[0.0, 20.0],
         mitigation=True,
-        steps=40,  # sycophancy takes off between steps 20 and 40 at weight 10
+        steps=40,  # at weight 20 sycophancy takes off between steps 20 and 40
         checkpoint_every=20,
         probe_samples=10,
     )
@@ -44,7 +44,7 @@ def test_reward_model_prefers_agreement_only_when_the_feedback_does(result):
 
 
 def test_high_feedback_weight_makes_the_model_sycophantic_and_weight_zero_does_not(result):
-    high, zero = result["arms"]["weight-10"], result["arms"]["weight-0"]
+    high, zero = result["arms"]["weight-20"], result["arms"]["weight-0"]
     for figure in FIGURES:  # paired, last checkpoint against the start, same probe samples
         assert rose(high["change"][figure]), (figure, high["change"][figure])
         assert not rose(zero["change"][figure]), (figure, zero["change"][figure])
@@ -54,12 +54,12 @@ def test_high_feedback_weight_makes_the_model_sycophantic_and_weight_zero_does_n
 
 
 def test_gating_the_learned_reward_by_gold_prevents_it(result):
-    gated = result["arms"]["gated-10"]
+    gated = result["arms"]["gated-20"]
     for figure in FIGURES:
         assert not rose(gated["change"][figure]), (figure, gated["change"][figure])
 
 
 def test_experiment_page_names_each_arm_offline(result):
     page = Path(result["report"]).read_text()
-    assert all(name in page for name in ("weight-0", "weight-10", "gated-10"))
+    assert all(name in page for name in ("weight-0", "weight-20", "gated-20"))
     assert "<script" not in page and "<svg" in page

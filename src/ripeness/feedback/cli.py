@@ -18,7 +18,7 @@ def sycophancy_command(
     model: Annotated[
         Path | None, typer.Option(help="Starting model (default: build the embedded one).")
     ] = None,
-    weights: Annotated[str, typer.Option(help="Feedback-reward weights to sweep.")] = "0,1,3",
+    weights: Annotated[str, typer.Option(help="Feedback-reward weights to sweep.")] = "0,3,20",
     steps: Annotated[int, typer.Option(help="GRPO steps per arm.")] = 40,
     users: Annotated[int, typer.Option(help="Simulated users giving feedback.")] = 3000,
     mitigation: Annotated[

@@ -42,7 +42,7 @@ class SycophancyExperiment:
     out: Path
     model: Path
     users: int = 3000
-    weights: list[float] = field(default_factory=lambda: [0.0, 1.0, 3.0])
+    weights: list[float] = field(default_factory=lambda: [0.0, 3.0, 20.0])
     mitigation: bool = True
     steps: int = 40
     checkpoint_every: int = 20
