@@ -44,8 +44,11 @@ MAX_TOKENS = 96
 def raw_generate(model, tokenizer, conversations, batch_size=64) -> int:
     """Plain transformers, the way a user would write it (length-sorted batches)."""
     prompts = sorted(
-        tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
-        for c in conversations
+        (
+            tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+            for c in conversations
+        ),
+        key=len,
     )
     done = 0
     for start in range(0, len(prompts), batch_size):
@@ -115,8 +118,8 @@ def timed(fn) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="default: build the tiny model")
-    parser.add_argument("--samples", type=int, default=40, help="problems per difficulty (1-6)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=60, help="problems per difficulty (1-6)")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path("bench/results/probes.json"))
     args = parser.parse_args()

@@ -34,7 +34,7 @@ from ripeness.records.run import RunDirectory
 from ripeness.tasks.base import reward_by_name, to_dataset
 from ripeness.tasks.registry import get_family
 from ripeness.train.config import TrainConfig
-from ripeness.train.grpo import grpo_args, train
+from ripeness.train.grpo import MonitorCallback, RolloutMonitor, grpo_args, train
 
 
 class StepTimer(TrainerCallback):
@@ -81,10 +81,43 @@ def plain_arm(config: TrainConfig, out: Path) -> list[float]:
     return timer.seconds_per_step()
 
 
-def monitored_arm(config: TrainConfig) -> list[float]:
+MONITOR_SECONDS: list[float] = []  # time spent inside the monitors' own code, per call
+EVAL_SECONDS: list[float] = []  # held-out evaluations: generation asked for, not monitoring
+
+
+def timed_method(cls, name: str, into: list[float]) -> None:
+    """Wrap ``cls.name`` so every call's wall time lands in ``into``."""
+    original = getattr(cls, name)
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            into.append(time.perf_counter() - start)
+
+    setattr(cls, name, wrapper)
+
+
+for _cls, _name in (
+    (RolloutMonitor, "observe"),
+    (RolloutMonitor, "on_loss_pass"),
+    (MonitorCallback, "on_step_end"),  # records the step, updates the alarm, the progress bar
+):
+    timed_method(_cls, _name, MONITOR_SECONDS)
+timed_method(MonitorCallback, "_evaluate", EVAL_SECONDS)
+
+
+def monitored_arm(config: TrainConfig) -> tuple[list[float], float]:
+    """Step times, and the monitors' own seconds per step in the same steps."""
     timer = StepTimer()
+    MONITOR_SECONDS.clear()
+    EVAL_SECONDS.clear()
     train(config, show_progress=False, callbacks=[timer])
-    return timer.seconds_per_step()
+    steps = len(timer.seconds_per_step(skip=0)) + 1
+    # on_step_end runs the final held-out evaluation; that is generation, timed on its own
+    own = sum(MONITOR_SECONDS) - sum(EVAL_SECONDS[1:])  # [0] runs before training, not inside
+    return timer.seconds_per_step(), own / steps
 
 
 def main() -> None:
@@ -104,9 +137,12 @@ def main() -> None:
             init_embedded_model(model, show_progress=False)
         plain: list[float] = []
         monitored: list[float] = []
+        in_run: list[float] = []
         for round_ in range(args.rounds):
             plain += plain_arm(config_for(model, tmp, f"plain{round_}", args.steps), tmp)
-            monitored += monitored_arm(config_for(model, tmp, f"mon{round_}", args.steps))
+            seconds, own = monitored_arm(config_for(model, tmp, f"mon{round_}", args.steps))
+            monitored += seconds
+            in_run.append(own)
         family = get_family("arithmetic")
         eval_items = family.generate(150, 1, TrainConfig().task.difficulties, "heldout")
         net = AutoModelForCausalLM.from_pretrained(model)
@@ -124,8 +160,11 @@ def main() -> None:
     )
     console.print(table)
     overhead = m / p - 1
+    own = statistics.mean(in_run)
     console.print(
-        f"monitor overhead: {overhead:+.1%} of a step (goal <= 5%); "
+        f"A/B: monitored steps {overhead:+.1%} against plain TRL (the arms' rollouts differ, so "
+        f"this mixes in generation length); in the same run, the monitors' own code takes "
+        f"{own:.3f} s per step = {own / m:.1%} of a step (goal <= 5%); "
         f"one held-out evaluation of 150 problems: {eval_seconds:.1f} s"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +177,8 @@ def main() -> None:
                 "median_plain": p,
                 "median_monitored": m,
                 "overhead": overhead,
+                "monitor_seconds_per_step": own,
+                "monitor_share_of_step": own / m,
                 "heldout_eval_seconds": eval_seconds,
             },
             indent=2,

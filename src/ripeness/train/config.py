@@ -80,6 +80,7 @@ class GrpoSection:
 class MonitorSection:
     eval_every: int = 20
     samples_per_step: int = 16  # completions kept per step in metrics.sqlite
+    kl_samples: int = 16  # completions per step whose KL is measured (strided); 0 = all
     window: int = 10
     min_drop: float = 0.08
     alpha: float = 1e-4  # strict: the check runs every step and picks the best window
@@ -146,6 +147,7 @@ class TrainConfig:
             (self.task.heldout_problems >= 1, "task.heldout_problems must be at least 1"),
             (self.monitor.eval_every >= 1, "monitor.eval_every must be at least 1"),
             (self.monitor.window >= 2, "monitor.window must be at least 2"),
+            (self.monitor.kl_samples >= 0, "monitor.kl_samples must be >= 0 (0 = all)"),
             (0 < self.monitor.alpha < 1, "monitor.alpha must lie in (0, 1)"),
             (
                 self.monitor.alarm_action in ("warn", "stop", "continue"),

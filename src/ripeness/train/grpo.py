@@ -58,7 +58,9 @@ class RolloutMonitor:
         recorders: list[RecordingReward],
         weights: list[float],
         reference_model: torch.nn.Module | None,
+        kl_samples: int = 0,
     ) -> None:
+        self.kl_samples = kl_samples  # completions per step scored by the reference; 0 = all
         self.family = family
         self.recorders = recorders
         self.weights = weights
@@ -75,18 +77,9 @@ class RolloutMonitor:
         ]
         gold = self._gold(inputs, completions, components)
         mask = output["completion_mask"]
-        input_ids = torch.cat([output["prompt_ids"], output["completion_ids"]], dim=1)
-        attention = torch.cat([output["prompt_mask"], mask], dim=1)
-        keep = output["completion_ids"].size(1)
-        with torch.no_grad():
-            policy_logps, entropies, _ = trainer._get_per_token_logps_and_entropies(
-                trainer.model, input_ids, attention, keep, compute_entropy=True
-            )
-            ref_logps = output.get("ref_per_token_logps")
-            if ref_logps is None:
-                ref_logps = completion_logps(self.reference_model, input_ids, attention, keep)
-        kl = sequence_kl(policy_logps, ref_logps, mask).tolist()
-        entropy = float((entropies * mask).sum() / mask.sum().clamp(min=1))
+        # KL and entropy come later, from the policy log-probs TRL computes for its loss anyway
+        # (see ``on_loss_pass``): one forward pass saved per step
+        kl, entropy = [], float("nan")
         eos = set(trainer.eos_token_ids)
         lengths = mask.sum(dim=1).tolist()
         truncated = [
@@ -125,6 +118,34 @@ class RolloutMonitor:
         ]
         self.pending = (stats, samples)
 
+    def on_loss_pass(self, inputs: dict, policy_logps: torch.Tensor, entropies: torch.Tensor):
+        """Finish the pending stats with KL to the reference and entropy, from the loss pass.
+
+        With one optimisation pass per generation (GRPO's default, ours) the loss sees the
+        parameters the rollouts were sampled with, so these are the rollouts' own figures. TRL
+        gives reference log-probs only when ``beta > 0``; otherwise the reference model here
+        scores the same tokens.
+        """
+        if self.pending is None:
+            return
+        stats, _ = self.pending
+        mask = inputs["completion_mask"]
+        stats.entropy = float((entropies * mask).sum() / mask.sum().clamp(min=1))
+        ref_logps = inputs.get("ref_per_token_logps")
+        if ref_logps is None:
+            # the reference forward is the monitors' one real cost: run it on a strided subset
+            # (every group represented), an unbiased estimate of the batch's mean KL
+            stride = max(1, mask.size(0) // self.kl_samples) if self.kl_samples else 1
+            rows = torch.arange(0, mask.size(0), stride)
+            mask, policy_logps = mask[rows], policy_logps[rows]
+            input_ids = torch.cat([inputs["prompt_ids"][rows], inputs["completion_ids"][rows]], 1)
+            attention = torch.cat([inputs["prompt_mask"][rows], mask], dim=1)
+            with torch.no_grad():
+                ref_logps = completion_logps(
+                    self.reference_model, input_ids, attention, mask.size(1)
+                )
+        stats.kl += sequence_kl(policy_logps, ref_logps, mask).tolist()
+
     def _gold(self, inputs, completions, components) -> list[float]:
         gold_name = self.family.gold.name
         for recorder in self.recorders:
@@ -151,6 +172,22 @@ class MonitoredGRPOTrainer(GRPOTrainer):
         if self.model.training:
             self.monitor.observe(self, inputs, output)
         return output
+
+    def _compute_loss(self, model, inputs):
+        self._loss_inputs = inputs
+        try:
+            return super()._compute_loss(model, inputs)
+        finally:
+            self._loss_inputs = None
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, keep, *a, **kw):
+        logps, entropies, *rest = super()._get_per_token_logps_and_entropies(
+            model, input_ids, attention_mask, keep, *a, **kw
+        )
+        inputs = getattr(self, "_loss_inputs", None)
+        if inputs is not None and entropies is not None:
+            self.monitor.on_loss_pass(inputs, logps.detach(), entropies.detach())
+        return (logps, entropies, *rest)
 
 
 @dataclass
@@ -392,7 +429,9 @@ def train(
         reference = AutoModelForCausalLM.from_pretrained(model_path).eval()
         reference.requires_grad_(False)
     train_items, heldout = problems(config, family)
-    monitor = RolloutMonitor(family, recorders, [c.weight for c in mix], reference)
+    monitor = RolloutMonitor(
+        family, recorders, [c.weight for c in mix], reference, config.monitor.kl_samples
+    )
     alarm = OverOptimizationAlarm(
         window=config.monitor.window,
         min_drop=config.monitor.min_drop,
