@@ -20,7 +20,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ripeness.feedback.experiment import FIGURES, SycophancyExperiment, run_experiment
+from ripeness.feedback.experiment import (
+    FIGURES,
+    SycophancyExperiment,
+    change_text,
+    run_experiment,
+)
 from ripeness.models.embedded import init_embedded_model, is_built
 from ripeness.progress import quiet_libraries
 
@@ -56,14 +61,7 @@ def main() -> None:
     table.add_column("learned reward drives the advantage from")
     table.add_column("alarm")
     for name, arm in result["arms"].items():
-        cells = []
-        for figure in FIGURES:
-            c = arm["change"][figure]
-            cells.append(
-                f"{c['difference']:+.0%} [{c['low']:+.0%}, {c['high']:+.0%}] p={c['p_value']:.2g}"
-                if c
-                else "-"
-            )
+        cells = [change_text(arm["change"][figure]) for figure in FIGURES]
         table.add_row(
             name,
             *cells,

@@ -259,14 +259,18 @@ def audit_line(audit) -> str:
     )
 
 
+def change_text(change: dict | None) -> str:
+    """A paired start-to-end change as people read it: +32% [+16%, +52%] p=0.0078."""
+    if not change:
+        return "-"
+    return (
+        f"{change['difference']:+.0%} [{change['low']:+.0%}, {change['high']:+.0%}] "
+        f"p={change['p_value']:.2g}"
+    )
+
+
 def arm_line(name: str, arm: dict) -> str:
-    pieces = []
-    for figure, change in arm["change"].items():
-        if change:
-            pieces.append(
-                f"{figure}: {change['difference']:+.0%} [{change['low']:+.0%}, "
-                f"{change['high']:+.0%}] p={change['p_value']:.2g}"
-            )
+    pieces = [f"{figure}: {change_text(c)}" for figure, c in arm["change"].items() if c]
     return f"{name}: " + "; ".join(pieces)
 
 

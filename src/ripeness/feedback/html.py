@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from ripeness.feedback.experiment import FIGURES, rate_of
+from ripeness.feedback.experiment import FIGURES, change_text, rate_of
 from ripeness.report.html import STYLE
 from ripeness.report.plots import HACK, _figure, _svg
 
@@ -87,14 +87,7 @@ def write_experiment_report(out: Path, result: dict) -> Path:
     limit = float(result["settings"]["limit"])
     rows = []
     for name, arm in arms.items():
-        cells = []
-        for figure in FIGURES:
-            c = arm["change"][figure]
-            cells.append(
-                f"{c['difference']:+.0%} [{c['low']:+.0%}, {c['high']:+.0%}] p={c['p_value']:.2g}"
-                if c
-                else "–"
-            )
+        cells = [change_text(arm["change"][figure]) for figure in FIGURES]
         crossed = ", ".join(
             f"{f.split(' (')[0]} at step {s}" for f, s in arm["limit_crossed_at"].items() if s
         )
