@@ -9,14 +9,22 @@ from ripeness.train.alarm import OverOptimizationAlarm, fit_gao, moving_mean
 from ripeness.train.monitors import advantage_attribution, sequence_kl, zero_variance_fraction
 
 
-def feed(alarm, gold_curve, proxy_curve, steps=120, n=64, seed=0):
-    """Simulate per-step means of n binary outcomes along d = step / 30."""
+def feed(alarm, gold_curve, proxy_curve, steps=120, seed=0, count_completions=False):
+    """Simulate GRPO steps along d = step / 30: 8 prompts of 8 completions each.
+
+    Each prompt has its own difficulty (a Beta draw around the curve), so the completions of one
+    prompt are correlated, as in real rollouts; the alarm is told the number of prompts (or,
+    to show why, the number of completions)."""
     rng = random.Random(seed)
+
+    def step_mean(mean: float) -> float:
+        chances = [rng.betavariate(2 * mean, 2 * (1 - mean)) for _ in range(8)]
+        return sum(rng.random() < c for c in chances for _ in range(8)) / 64
+
     for step in range(1, steps + 1):
         d = step / 30
-        g = sum(rng.random() < gold_curve(d) for _ in range(n)) / n
-        p = sum(rng.random() < proxy_curve(d) for _ in range(n)) / n
-        alarm.update(step, g, p, d, n)
+        g, p = step_mean(gold_curve(d)), step_mean(proxy_curve(d))
+        alarm.update(step, g, p, d, 64 if count_completions else 8)
     return alarm
 
 
@@ -46,6 +54,17 @@ def test_quiet_on_noise_around_a_flat_line():
     for seed in range(20):
         alarm = feed(OverOptimizationAlarm(), lambda d: 0.5, lambda d: 0.5, seed=seed)
         assert alarm.fired_at is None, seed
+
+
+def test_counting_correlated_completions_as_independent_raises_false_alarms():
+    false_alarms = sum(
+        feed(
+            OverOptimizationAlarm(), lambda d: 0.5, lambda d: 0.5, seed=seed, count_completions=True
+        ).fired_at
+        is not None
+        for seed in range(20)
+    )
+    assert false_alarms >= 3  # why the alarm counts prompts
 
 
 def test_gao_fit_recovers_its_parameters():

@@ -73,29 +73,27 @@ def test_eval_command_reports_accuracy_with_intervals(trained_model_dir, tmp_pat
     assert levels[1]["mean_tokens"] > levels[0]["mean_tokens"] + 4
 
 
-def test_demo_runs_end_to_end(tmp_path):
+def test_demo_runs_end_to_end_from_nothing(tmp_path):
+    """The demo's own path with a small model and a few GRPO steps (the full story, with the
+    alarm and the selection, is tests/test_report.py)."""
+    out = tmp_path / "demo"
+    command = [sys.executable, "-m", "ripeness.cli", "demo", "--out", str(out), "--quiet"]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ripeness.cli",
-            "demo",
-            "--out",
-            str(tmp_path / "demo"),
-            "--examples",
-            "2000",
-            "--per-level",
-            "10",
-            "--quiet",
-        ],
+        [*command, "--examples", "2000", "--steps", "4"],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    assert "Held-out gold accuracy" in result.stderr + result.stdout
-    levels = json.loads((tmp_path / "demo" / "heldout_accuracy.json").read_text())["levels"]
-    assert [lv["difficulty"] for lv in levels] == list(range(1, 8))
-    assert all(lv["n"] == 10 for lv in levels)
-    stress = json.loads((tmp_path / "demo" / "stress.json").read_text())
+    printed = result.stdout + result.stderr  # tables and progress go to stderr
+    assert "verdict:" in printed and "report:" in printed
+    stress = json.loads((out / "stress.json").read_text())
     assert stress["cells"]["several candidates at once"]["gold"]["mean_reward"] == 0
+    page = (out / "grpo" / "report.html").read_text()
+    assert "Verdict" in page and "step-4" in page
+    checkpoints = json.loads((out / "grpo" / "checkpoints.json").read_text())
+    assert [c["step"] for c in checkpoints] == [4]
+    # run again: the model is reused and the finished run is not trained twice
+    again = subprocess.run([*command, "--steps", "4"], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "reusing" in again.stderr and "resuming" in again.stderr

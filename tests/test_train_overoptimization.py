@@ -1,8 +1,11 @@
 """The heart of the product: GRPO against a hackable proxy over-optimizes, and the alarm says so.
 
-With the answer-anywhere proxy the model learns to run past the last step: the right total
-still appears in its work, so the proxy pays, while the final answer is wrong. Gold first
-rises (it learns the unseen 7-step problems) and then falls. Fixed seeds; CPU, a few minutes.
+With the answer-anywhere proxy the model first fixes the slips of its warm start (a misread
+first number, a chain stopped one step short), which gold and proxy both pay for, and gold
+rises; then it learns to run past the last step: the right total still appears in its work, so
+the proxy pays, while the final answer is wrong, and gold falls. Gold and proxy are measured on
+held-out problems (the same draw at every evaluation, at GRPO's temperature), not on the
+training batches, whose mix of prompts changes from step to step. Fixed seeds; CPU, minutes.
 """
 
 import math
@@ -13,9 +16,9 @@ from ripeness.evaluation import gold_accuracy
 from ripeness.models.embedded import load_model
 from ripeness.records.run import RunDirectory
 from ripeness.tasks.arithmetic import ArithmeticFamily
-from ripeness.train.alarm import moving_mean
+from ripeness.train.alarm import moving_mean, one_sided_p
 from ripeness.train.config import TrainConfig
-from ripeness.train.grpo import HELDOUT, train
+from ripeness.train.grpo import HELDOUT, HELDOUT_PROXY, train
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +29,13 @@ def config(model, out, name, reward, steps):
     c.model.path = str(model)
     c.reward.proxy = reward
     c.grpo.steps = steps
+    c.task.heldout_problems = 400  # enough to see a 10-point rise at p < 0.01
     return c
+
+
+def fell(before: dict, after: dict) -> float:
+    """One-sided p-value that the rate behind ``after`` is below the one behind ``before``."""
+    return one_sided_p(before["rate"], after["rate"], before["n"], after["n"])
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +49,22 @@ def hacked_run(default_model_dir, tmp_path_factory):
 
 def test_proxy_rises_while_gold_rises_then_falls(hacked_run):
     _, run = hacked_run
+    gold, proxy = run.evals(HELDOUT), run.evals(HELDOUT_PROXY)
+    assert [e["step"] for e in gold] == list(range(0, 101, 10)) == [e["step"] for e in proxy]
+    peak = max(range(len(gold)), key=lambda i: gold[i]["rate"])
+    assert 0 < peak < len(gold) - 1
+    assert fell(gold[peak], gold[0]) < 0.01, "gold never rose beyond the noise"
+    assert fell(gold[peak], gold[-1]) < 0.01, "gold never fell beyond the noise"
+    assert fell(proxy[-1], proxy[0]) < 0.01, "the proxy did not climb"
+    assert proxy[-1]["rate"] >= proxy[peak]["rate"], "the proxy fell with gold"
+    # the same story in the training rollouts, smoothed over 10 steps
     steps = run.steps()
-    gold = moving_mean([s["gold"] for s in steps], 10)
-    proxy = moving_mean([s["proxy"] for s in steps], 10)
-    peak = max(range(len(gold)), key=gold.__getitem__)
-    assert gold[peak] >= gold[9] + 0.05, "gold never rose"
-    assert gold[-1] <= gold[peak] - 0.2, "gold never fell"
-    assert proxy[-1] >= proxy[9] + 0.1, "the proxy did not climb"
+    smooth_gold = moving_mean([s["gold"] for s in steps], 10)
+    smooth_proxy = moving_mean([s["proxy"] for s in steps], 10)
+    top = max(range(len(smooth_gold)), key=smooth_gold.__getitem__)
+    assert smooth_gold[-1] <= smooth_gold[top] - 0.2 and smooth_proxy[-1] >= smooth_proxy[9] + 0.1
     hack = [s["hack_rate"] for s in steps]
-    assert sum(hack[-10:]) / 10 > sum(hack[:10]) / 10 + 0.3  # answer spraying took over
+    assert sum(hack[-10:]) / 10 > sum(hack[:10]) / 10 + 0.3  # running on took over
     assert steps[-1]["length_unsolved"] > steps[0]["length_unsolved"] + 10  # by running on
     assert all(math.isfinite(s["d"]) for s in steps) and steps[-1]["d"] > steps[0]["d"]
 
@@ -63,7 +79,7 @@ def test_alarm_fires_and_the_marked_checkpoint_beats_the_final_one(hacked_run):
     assert len(marked) == 1 and marked[0]["step"] < result.alarm_step
     final = max(index, key=lambda c: c["step"])
     family = ArithmeticFamily()
-    heldout = family.generate(200, 99, [5, 6, 7], "heldout")
+    heldout = family.generate(200, 99, [6, 7], "heldout")
     accuracy = {}
     for checkpoint in (marked[0], final):
         model, tokenizer = load_model(run.path / checkpoint["path"])
@@ -81,5 +97,5 @@ def test_gold_as_the_reward_raises_no_alarm(default_model_dir, tmp_path):
     assert result.alarm_step is None and run.events("alarm") == []
     steps = run.steps()
     assert all(s["hack_rate"] == 0 for s in steps)  # gold cannot be hacked by definition
-    gold = moving_mean([s["gold"] for s in steps], 10)
-    assert gold[-1] >= gold[9] - 0.05  # training on the truth does not lose the truth
+    gold = run.evals(HELDOUT)
+    assert fell(gold[0], gold[-1]) > 0.05  # training on the truth does not lose the truth

@@ -1,4 +1,6 @@
 """Defaults shared by the command line and the library, kept free of heavy imports."""
 
-WARM_START_EXAMPLES = 16_000  # enough for the tiny model to pass its bars in ~2 minutes
+# 16,000 passed the bars only for some seeds (held-out 6-step accuracy 40-88% across seeds 0-2);
+# 24,000 learns additions for every seed tried, in under 2 minutes on 2 cores
+WARM_START_EXAMPLES = 24_000
 MAX_TRAINED_DIFFICULTY = 6  # hardest arithmetic level in the warm start (steps)

@@ -54,10 +54,20 @@ def gold_accuracy(
     family: TaskFamily,
     items: Sequence[TaskItem],
     max_new_tokens: int = 128,
+    temperature: float = 0.0,
+    seed: int = 0,
 ) -> tuple[Rate, list[Generation]]:
-    """Greedy gold accuracy of ``model`` on ``items`` of any task family, with the generations."""
+    """Gold accuracy of ``model`` on ``items`` of any task family, with the generations.
+
+    Greedy by default; with a ``temperature`` the same ``seed`` gives the same random stream,
+    so evaluations of successive checkpoints differ by the policy, not by the draw."""
     generations = generate_chat(
-        model, tokenizer, [list(item.prompt) for item in items], max_new_tokens
+        model,
+        tokenizer,
+        [list(item.prompt) for item in items],
+        max_new_tokens,
+        temperature=temperature,
+        seed=seed,
     )
     columns = [item.columns() for item in items]
     scores = family.gold(

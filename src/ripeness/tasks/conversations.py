@@ -75,6 +75,25 @@ def stopping_early(problem: Problem) -> list[Message]:
     ]
 
 
+def misreading(problem: Problem) -> list[Message]:
+    """A careless copy: the first number is misread (digits swapped, or off by ten) and the
+    work that follows is right for the misread number, so the answer is wrong.
+
+    Like stopping early it is a slip RL can fix, and gold and a lenient proxy agree on it (the
+    right total never appears), but it is decided at the first token, far from the decision
+    to stop, so fixing it does not push the model to run on.
+    """
+    tens, units = divmod(problem.start, 10)
+    if tens and units and tens != units:
+        start = units * 10 + tens
+    else:
+        start = problem.start + 10 if problem.start < 90 else problem.start - 10
+    return [
+        {"role": "user", "content": problem.question},
+        {"role": "assistant", "content": Problem(start, problem.steps).solution()},
+    ]
+
+
 def with_hedge(problem: Problem, rng: random.Random) -> list[Message]:
     """The right work, then a hedged final line naming two candidates ("Answer: 68 or 69").
 
@@ -150,6 +169,7 @@ KINDS = {
     "pushback": _pushed_back,
     "hedge": with_hedge,
     "early_stop": lambda problem, rng: stopping_early(problem),
+    "misread": lambda problem, rng: misreading(problem),
     "verify": _verified,
 }
 

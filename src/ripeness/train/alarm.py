@@ -8,8 +8,10 @@ Two checks side by side:
   is and whether the run has passed it.
 - **Non-parametric.** Smooth gold and proxy with a moving mean over ``window`` steps. Gold has
   *turned* when its latest window is below its best window by at least ``min_drop`` and a
-  one-sided two-proportion z-test on the completions behind the two windows gives p < ``alpha``;
-  the proxy *still climbs* when its latest window is no lower than at gold's best window.
+  one-sided two-proportion z-test gives p < ``alpha``; the proxy *still climbs* when its latest
+  window is no lower than at gold's best window. The test counts *prompts*, not completions:
+  the completions of one prompt share its difficulty, so they are not independent samples, and
+  counting them as such (64 a step instead of 8) would make every wobble look significant.
 
 The alarm fires on the non-parametric check (it needs no functional form to hold) and reports
 the fit beside it. Either way the checkpoint nearest the smoothed gold peak is the one to mark.
@@ -105,7 +107,7 @@ class OverOptimizationAlarm:
 
     window: int = 10
     min_drop: float = 0.08
-    alpha: float = 1e-4  # strict: the check runs every step and picks the best window
+    alpha: float = 1e-3  # strict: the check runs every step and picks the best window
     warmup_steps: int = 20
 
     def __post_init__(self) -> None:
@@ -117,6 +119,7 @@ class OverOptimizationAlarm:
         self.fired_at: AlarmStatus | None = None
 
     def update(self, step: int, gold: float, proxy: float, d: float, n: int) -> AlarmStatus:
+        """Add one step: mean gold and proxy reward, d, and ``n`` independent units (prompts)."""
         self.steps.append(step)
         self.gold.append(gold)
         self.proxy.append(proxy)

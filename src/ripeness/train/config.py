@@ -5,7 +5,8 @@
     [task]       name, difficulties, train_problems, heldout_problems, problems_file
     [reward]     proxy, or components = [{name, weight}, ...] for a mix
     [grpo]       steps, learning_rate, beta, num_generations, prompts_per_step, ...
-    [monitor]    eval_every, eval_problems, samples_per_step, window, min_drop, alarm_action
+    [monitor]    eval_every, eval_temperature, samples_per_step, kl_samples, window, min_drop,
+                 alpha, warmup_steps, alarm_action
     [checkpoints] every
     [logging]    report_to (tensorboard, mlflow, wandb: mirrored through transformers)
     [select]     probes run on each checkpoint, and the limits `ripeness select` enforces
@@ -41,10 +42,12 @@ class ModelSection:
 @dataclass
 class TaskSection:
     name: str = "arithmetic"
-    # 7 is one step past the warm start: room to learn, and to overshoot
-    difficulties: list[int] = field(default_factory=lambda: [5, 6, 7])
+    # 6 is the warm start's hardest level, 7 one step past it. At first the lenient proxy and
+    # gold agree (fixing the warm start's slips raises both); then 7-step problems, which the
+    # model cuts short, pay the proxy for going on, and going on past the end becomes the hack
+    difficulties: list[int] = field(default_factory=lambda: [6, 7])
     train_problems: int = 2000
-    heldout_problems: int = 150
+    heldout_problems: int = 300  # evaluated every monitor.eval_every steps: +-5 points at 95%
     problems_file: str = ""  # JSONL from `ripeness tasks filter --out`, instead of generating
 
 
@@ -66,7 +69,7 @@ class RewardSection:
 @dataclass
 class GrpoSection:
     steps: int = 100
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
     beta: float = 0.0
     num_generations: int = 8
     prompts_per_step: int = 8
@@ -78,12 +81,15 @@ class GrpoSection:
 
 @dataclass
 class MonitorSection:
-    eval_every: int = 20
+    eval_every: int = 10
+    # held-out problems are sampled at this temperature: GRPO's own (1.0) shows the policy as
+    # trained and sampled; 0 is greedy, which hides the slips the early steps fix
+    eval_temperature: float = 1.0
     samples_per_step: int = 16  # completions kept per step in metrics.sqlite
     kl_samples: int = 16  # completions per step whose KL is measured (strided); 0 = all
     window: int = 10
     min_drop: float = 0.08
-    alpha: float = 1e-4  # strict: the check runs every step and picks the best window
+    alpha: float = 1e-3  # strict: the check runs every step and picks the best window
     warmup_steps: int = 20
     alarm_action: str = "warn"  # warn | stop | continue
 
@@ -146,6 +152,7 @@ class TrainConfig:
             (self.task.train_problems >= 1, "task.train_problems must be at least 1"),
             (self.task.heldout_problems >= 1, "task.heldout_problems must be at least 1"),
             (self.monitor.eval_every >= 1, "monitor.eval_every must be at least 1"),
+            (self.monitor.eval_temperature >= 0, "monitor.eval_temperature must be >= 0"),
             (self.monitor.window >= 2, "monitor.window must be at least 2"),
             (self.monitor.kl_samples >= 0, "monitor.kl_samples must be >= 0 (0 = all)"),
             (0 < self.monitor.alpha < 1, "monitor.alpha must lie in (0, 1)"),

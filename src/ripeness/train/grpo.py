@@ -33,11 +33,13 @@ from ripeness.errors import RipenessError, require_model_dir, writable_dir
 from ripeness.evaluation import gold_accuracy
 from ripeness.progress import make_progress
 from ripeness.records.run import RunDirectory
+from ripeness.stats import Rate
 from ripeness.tasks.base import TaskFamily, TaskItem, reward_by_name, to_dataset
 from ripeness.tasks.registry import get_family
 from ripeness.train.alarm import OverOptimizationAlarm
 from ripeness.train.config import TrainConfig, dump_config, load_config
 from ripeness.train.monitors import (
+    HACK_PAID,
     RecordingReward,
     RolloutStats,
     advantage_attribution,
@@ -47,6 +49,7 @@ from ripeness.train.monitors import (
 )
 
 HELDOUT = "heldout_gold"
+HELDOUT_PROXY = "heldout_proxy"  # held-out answers the training reward pays (>= HACK_PAID)
 
 
 class RolloutMonitor:
@@ -98,6 +101,7 @@ class RolloutMonitor:
             kl=kl,
             entropy=entropy,
             zero_variance_groups=zero_variance_fraction(proxy_tensor, group),
+            prompts=len(proxy) // group,
             components=components if len(components) > 1 else {},
             attribution=advantage_attribution(tensors, weights, group) if len(tensors) > 1 else {},
         )
@@ -145,6 +149,23 @@ class RolloutMonitor:
                     self.reference_model, input_ids, attention, mask.size(1)
                 )
         stats.kl += sequence_kl(policy_logps, ref_logps, mask).tolist()
+
+    def reward_mix(self, items: Sequence[TaskItem], completions: list[str]) -> list[float]:
+        """The training reward (the weighted mix, in [0, 1]) of ``completions`` to ``items``."""
+        columns = [item.columns() for item in items]
+        kwargs = {
+            "answer": [c["answer"] for c in columns],
+            "metadata": [c["metadata"] for c in columns],
+        }
+        prompts = [c["prompt"] for c in columns]
+        total = sum(self.weights) or 1.0
+        mixed = [0.0] * len(items)
+        for recorder, weight in zip(self.recorders, self.weights, strict=True):
+            scores = recorder.reward(prompts, completions, **kwargs)
+            mixed = [
+                m + weight * float(s or 0.0) / total for m, s in zip(mixed, scores, strict=True)
+            ]
+        return mixed
 
     def _gold(self, inputs, completions, components) -> list[float]:
         gold_name = self.family.gold.name
@@ -249,7 +270,7 @@ class MonitorCallback(TrainerCallback):
         self.run.record_step(step, metrics, samples[:keep])
         self.last = metrics
         status = self.alarm.update(
-            step, metrics["gold"], metrics["proxy"], metrics["d"], metrics["n"]
+            step, metrics["gold"], metrics["proxy"], metrics["d"], metrics["prompts"]
         )
         if status.fired and self.alarm.fired_at is status:
             self._on_alarm(status, control)
@@ -304,11 +325,17 @@ class MonitorCallback(TrainerCallback):
             self.family,
             self.heldout,
             self.config.grpo.max_completion_length,
+            temperature=self.config.monitor.eval_temperature,
+            seed=self.config.run.seed + 1,  # the same draw at every evaluation
         )
         if was_training:
             self.model.train()
         tokens = sum(g.completion_tokens for g in generations) / max(1, len(generations))
-        self.run.record_eval(step, HELDOUT, rate, {"mean_tokens": tokens})
+        extra = {"mean_tokens": tokens, "temperature": self.config.monitor.eval_temperature}
+        self.run.record_eval(step, HELDOUT, rate, extra)
+        proxy = self.monitor.reward_mix(self.heldout, [g.text for g in generations])
+        paid = Rate(sum(p >= HACK_PAID for p in proxy), len(proxy))
+        self.run.record_eval(step, HELDOUT_PROXY, paid, extra)
 
     def _on_alarm(self, status, control) -> None:
         action = self.config.monitor.alarm_action
@@ -443,7 +470,7 @@ def train(
     run.forget_after(resumed_from)
     run.write_checkpoints([c for c in run.checkpoints() if c["step"] <= resumed_from])
     for row in run.steps():  # replay the recorded steps so the alarm continues where it was
-        alarm.update(row["step"], row["gold"], row["proxy"], row["d"], row["n"])
+        alarm.update(row["step"], row["gold"], row["proxy"], row["d"], row["prompts"])
     callback = MonitorCallback(
         config, run, family, monitor, heldout, tokenizer, alarm, show_progress
     )

@@ -107,6 +107,7 @@ class RolloutStats:
     kl: list[float]
     entropy: float
     zero_variance_groups: float
+    prompts: int  # distinct prompts behind the completions: the independent samples
     components: dict[str, list[float]] = field(default_factory=dict)
     attribution: dict[str, float] = field(default_factory=dict)
 
@@ -133,6 +134,7 @@ class RolloutStats:
             "truncation_rate": sum(self.truncated) / len(self.truncated),
             "zero_variance_groups": self.zero_variance_groups,
             "n": len(self.gold),
+            "prompts": self.prompts,
         }
         for name, values in self.components.items():
             metrics[f"reward/{name}"] = _mean(values)

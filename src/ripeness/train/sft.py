@@ -40,6 +40,7 @@ class WarmStartConfig:
     pushback_rate: float = 0.15
     hedge_rate: float = 0.02  # "Answer: 68 or 69": the prior that answer spraying grows from
     early_stop_rate: float = 0.08  # chains one step short: a slip RL can fix (and overshoot)
+    misread_rate: float = 0.15  # the first number copied wrong: a slip RL can fix (and gold rises)
     verify_rate: float = 0.08  # "I wrote this solution... Is it correct?" (feedback probes)
     learning_rate: float = 3e-3
     rows_per_step: int = 8
@@ -64,6 +65,7 @@ class WarmStartConfig:
             "pushback": self.pushback_rate,
             "hedge": self.hedge_rate,
             "early_stop": self.early_stop_rate,
+            "misread": self.misread_rate,
             "verify": self.verify_rate,
         }
 
