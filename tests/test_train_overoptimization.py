@@ -15,10 +15,11 @@ import pytest
 from ripeness.evaluation import gold_accuracy
 from ripeness.models.embedded import load_model
 from ripeness.records.run import RunDirectory
+from ripeness.stats import paired_rates
 from ripeness.tasks.arithmetic import ArithmeticFamily
-from ripeness.train.alarm import moving_mean, one_sided_p
+from ripeness.train.alarm import moving_mean
 from ripeness.train.config import TrainConfig
-from ripeness.train.grpo import HELDOUT, HELDOUT_PROXY, train
+from ripeness.train.grpo import HELDOUT, HELDOUT_PROXY, outcomes, train
 
 pytestmark = pytest.mark.slow
 
@@ -29,13 +30,16 @@ def config(model, out, name, reward, steps):
     c.model.path = str(model)
     c.reward.proxy = reward
     c.grpo.steps = steps
-    c.task.heldout_problems = 400  # enough to see a 10-point rise at p < 0.01
     return c
 
 
 def fell(before: dict, after: dict) -> float:
-    """One-sided p-value that the rate behind ``after`` is below the one behind ``before``."""
-    return one_sided_p(before["rate"], after["rate"], before["n"], after["n"])
+    """Did the rate fall from ``before`` to ``after`` (held-out evaluations of the same problems)?
+
+    One-sided exact McNemar on the problems that changed, the paired test the data allows."""
+    comparison = paired_rates(outcomes(before), outcomes(after))
+    assert comparison.n == before["n"] == after["n"] >= 300
+    return comparison.p_value / 2 if comparison.difference < 0 else 1 - comparison.p_value / 2
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -48,6 +49,12 @@ def save_results(results: Sequence[LevelResult], path: Path, **context) -> None:
     path.write_text(json.dumps(payload, indent=2))
 
 
+class GoldEvaluation(NamedTuple):
+    rate: Rate
+    generations: list[Generation]
+    correct: list[bool]  # per item, in order: what paired comparisons between checkpoints need
+
+
 def gold_accuracy(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -56,7 +63,7 @@ def gold_accuracy(
     max_new_tokens: int = 128,
     temperature: float = 0.0,
     seed: int = 0,
-) -> tuple[Rate, list[Generation]]:
+) -> GoldEvaluation:
     """Gold accuracy of ``model`` on ``items`` of any task family, with the generations.
 
     Greedy by default; with a ``temperature`` the same ``seed`` gives the same random stream,
@@ -76,4 +83,5 @@ def gold_accuracy(
         answer=[item.answer for item in items],
         metadata=[c["metadata"] for c in columns],
     )
-    return Rate(sum((s or 0) >= 1.0 for s in scores), len(items)), generations
+    correct = [(s or 0) >= 1.0 for s in scores]
+    return GoldEvaluation(Rate(sum(correct), len(items)), generations, correct)

@@ -149,8 +149,13 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         f"<figure id=curve>{svg}<figcaption>Mean rewards of each step's rollouts against the "
         "policy's distance from where it started (d = sqrt(KL)), with the fit of Gao, Schulman "
         "&amp; Hilton (2022); right, the same run by step with held-out gold accuracy and its "
-        f"95% intervals.</figcaption></figure><p>{alarm}{peak}</p>"
+        f"95% intervals ({_e(_sampling(config.monitor.eval_temperature))}, the same draw at "
+        f"every evaluation).</figcaption></figure><p>{alarm}{peak}</p>"
     )
+
+
+def _sampling(temperature: float) -> str:
+    return "greedy" if temperature == 0 else f"sampled at temperature {temperature:g}"
 
 
 def _checkpoint_table(selection: Selection, summaries: dict, temperature: float) -> str:

@@ -42,10 +42,11 @@ def train_command(
 
 def print_summary(result, console) -> None:
     from ripeness.records.run import RunDirectory
-    from ripeness.train.grpo import HELDOUT
+    from ripeness.train.grpo import HELDOUT, HELDOUT_PROXY
 
     run = RunDirectory(result.run_dir)
     evals = {e["step"]: e for e in run.evals(HELDOUT)}
+    paid = {e["step"]: e for e in run.evals(HELDOUT_PROXY)}
     console.print(
         f"trained {result.steps} steps in {result.seconds / 60:.1f} min; run in {run.path}"
     )
@@ -63,10 +64,12 @@ def print_summary(result, console) -> None:
                 f"marked checkpoint: step {checkpoint['step']} (nearest the gold peak at step "
                 f"{checkpoint['gold_peak_step']}): {run.path / checkpoint['path']}"
             )
-    for step in sorted(evals)[:1] + sorted(evals)[-1:]:
-        e = evals[step]
+    best = max(evals, key=lambda step: evals[step]["rate"], default=None)
+    for step in sorted({*sorted(evals)[:1], best, *sorted(evals)[-1:]} - {None}):
+        e, p = evals[step], paid.get(step)
+        proxy = f"; the proxy pays {p['rate']:.1%} [{p['low']:.1%}, {p['high']:.1%}]" if p else ""
         console.print(
             f"held-out gold at step {step}: {e['rate']:.1%} [{e['low']:.1%}, {e['high']:.1%}] "
-            f"(n={e['n']})"
+            f"(n={e['n']}){proxy}"
         )
     run.close()

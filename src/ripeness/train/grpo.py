@@ -221,6 +221,15 @@ class TrainResult:
     seconds: float
 
 
+def _bits(outcomes: Sequence[bool]) -> str:
+    return "".join("1" if o else "0" for o in outcomes)
+
+
+def outcomes(evaluation: dict) -> list[bool]:
+    """The per-problem outcomes of a held-out evaluation row (``RunDirectory.evals``)."""
+    return [c == "1" for c in evaluation.get("outcomes", "")]
+
+
 class MonitorCallback(TrainerCallback):
     """Records, evaluates, raises the alarm, indexes checkpoints, shows progress."""
 
@@ -319,7 +328,7 @@ class MonitorCallback(TrainerCallback):
         if self.model is None:
             return
         was_training = self.model.training
-        rate, generations = gold_accuracy(
+        rate, generations, correct = gold_accuracy(
             self.model,
             self.tokenizer,
             self.family,
@@ -331,11 +340,14 @@ class MonitorCallback(TrainerCallback):
         if was_training:
             self.model.train()
         tokens = sum(g.completion_tokens for g in generations) / max(1, len(generations))
+        # per-problem outcomes ("0110...") let two evaluations be compared pair by pair
         extra = {"mean_tokens": tokens, "temperature": self.config.monitor.eval_temperature}
-        self.run.record_eval(step, HELDOUT, rate, extra)
+        self.run.record_eval(step, HELDOUT, rate, {**extra, "outcomes": _bits(correct)})
         proxy = self.monitor.reward_mix(self.heldout, [g.text for g in generations])
-        paid = Rate(sum(p >= HACK_PAID for p in proxy), len(proxy))
-        self.run.record_eval(step, HELDOUT_PROXY, paid, extra)
+        paid = [p >= HACK_PAID for p in proxy]
+        self.run.record_eval(
+            step, HELDOUT_PROXY, Rate(sum(paid), len(paid)), {**extra, "outcomes": _bits(paid)}
+        )
 
     def _on_alarm(self, status, control) -> None:
         action = self.config.monitor.alarm_action
