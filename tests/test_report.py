@@ -15,7 +15,9 @@ import pytest
 
 from helpers import ripeness
 from ripeness.cli import main
+from ripeness.records.run import RunDirectory
 from ripeness.report.plots import svg_is_plot
+from ripeness.train.grpo import HELDOUT
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,11 +37,19 @@ def test_select_recommends_the_checkpoint_near_the_gold_peak_not_the_last(demo_d
     index = json.loads((run / "checkpoints.json").read_text())
     marked = next(c for c in index if c["marked"])
     last = max(index, key=lambda c: c["step"])
-    assert selection["chosen_step"] == marked["step"] != last["step"]
+    assert selection["chosen_step"] != last["step"]
+    # near the gold peak: gold plateaus there, so the pick may be the marked checkpoint (nearest
+    # the held-out peak) or a neighbour as good within the noise, never one past the fall
+    heldout = {e["step"]: e for e in RunDirectory(run).evals(HELDOUT)}
+    peak = max(heldout.values(), key=lambda e: e["rate"])
+    assert marked["step"] == peak["step"] and marked["step"] < last["step"]
+    assert abs(selection["chosen_step"] - marked["step"]) <= 20  # one probing interval
+    assert heldout[selection["chosen_step"]]["rate"] >= peak["rate"] - 0.05
     rows = {c["label"]: c for c in selection["candidates"]}
     chosen, final = rows[selection["chosen"]], rows[f"step-{last['step']}"]
     assert chosen["gold"]["low"] > final["gold"]["high"]  # better beyond the noise
-    assert final["vetoes"] and "hack rate" in final["vetoes"][0]
+    hack = "hack rate"
+    assert final["signals"][hack]["low"] > chosen["signals"][hack]["high"]  # the last one hacks
     # the command line agrees, and reads the stored assessment instead of probing again
     before = sqlite3.connect(run / "probes.sqlite").execute("SELECT * FROM probe_runs").fetchall()
     result = ripeness("select", str(run), "--json")

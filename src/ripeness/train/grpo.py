@@ -359,10 +359,21 @@ class MonitorCallback(TrainerCallback):
             control.should_save = True
 
     def _mark(self, index: list[dict]) -> list[dict]:
-        """Mark the checkpoint nearest the smoothed gold peak (earlier one on ties)."""
-        if not index or not self.alarm.steps:
+        """Mark the checkpoint nearest the gold peak (the earlier one on ties).
+
+        The peak is read from the held-out evaluations (the same problems and the same draw
+        every time) once there are two; before that from the smoothed rollout gold, whose mix
+        of prompts changes from step to step, which alone moves it by several points.
+        """
+        evals = self.run.evals(HELDOUT)
+        if len(evals) > 1:
+            peak = max(evals, key=lambda e: (e["rate"], -e["step"]))["step"]
+        elif self.alarm.steps:
+            peak = self.alarm.peak_step()
+        else:
             return index
-        peak = self.alarm.peak_step()
+        if not index:
+            return index
         nearest = min(index, key=lambda c: (abs(c["step"] - peak), c["step"]))
         for c in index:
             c["marked"] = c is nearest
