@@ -142,7 +142,9 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
     else:
         alarm = "The alarm did not fire: gold did not turn significantly while the proxy climbed."
     peak = (
-        f" The smoothed gold peak is at step {marked}; that checkpoint is marked." if marked else ""
+        f" The checkpoint nearest the held-out gold peak, step {marked}, is marked."
+        if marked
+        else ""
     )
     return (
         "<h2>Over-optimization: proxy against gold</h2>"

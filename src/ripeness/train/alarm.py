@@ -14,7 +14,8 @@ Two checks side by side:
   counting them as such (64 a step instead of 8) would make every wobble look significant.
 
 The alarm fires on the non-parametric check (it needs no functional form to hold) and reports
-the fit beside it. Either way the checkpoint nearest the smoothed gold peak is the one to mark.
+the fit beside it. The trainer marks the checkpoint nearest the held-out gold peak (the same
+problems each evaluation), falling back to the smoothed rollout peak before evaluations exist.
 """
 
 from __future__ import annotations
