@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,6 +110,11 @@ def start_server(model: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
+def paired_ratio(reference: list[float], arm: list[float], work: float = 1.0) -> float:
+    """Median over rounds of (arm's throughput / reference's), ``work`` = arm's items per item."""
+    return statistics.median(work * r / a for r, a in zip(reference, arm, strict=True))
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -187,6 +193,17 @@ def main() -> None:
         f"{rate['backend'] / rate['plain_http']:.2f}x plain",
     )
     console.print(table)
+    # each round runs every arm back to back, so a round's ratio cancels the machine's drift;
+    # the median of those is steadier than a ratio of two bests on a noisy shared machine
+    paired = {
+        "probe_vs_raw": paired_ratio(times["raw"], times["probe"], n_probe / n),
+        "backend_vs_plain_http": paired_ratio(times["plain_http"], times["backend"]),
+    }
+    console.print(
+        f"median of per-round ratios over {args.rounds} rounds: "
+        f"probe {paired['probe_vs_raw']:.2f}x "
+        f"raw; HTTP backend {paired['backend_vs_plain_http']:.2f}x plain HTTP"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
@@ -197,6 +214,7 @@ def main() -> None:
                 "samples_per_second": rate,
                 "probe_vs_raw": rate["probe"] / rate["raw"],
                 "backend_vs_plain_http": rate["backend"] / rate["plain_http"],
+                "median_paired_ratios": paired,
                 "threads": torch.get_num_threads(),
             },
             indent=2,
