@@ -64,8 +64,9 @@ def print_summary(result, console) -> None:
                 f"marked checkpoint: step {checkpoint['step']} (nearest the gold peak at step "
                 f"{checkpoint['gold_peak_step']}): {run.path / checkpoint['path']}"
             )
-    best = max(evals, key=lambda step: evals[step]["rate"], default=None)
-    for step in sorted({*sorted(evals)[:1], best, *sorted(evals)[-1:]} - {None}):
+    steps = sorted(evals)
+    best = max(steps, key=lambda step: evals[step]["rate"], default=None)
+    for step in sorted({steps[0], best, steps[-1]}) if steps else []:
         e, p = evals[step], paid.get(step)
         proxy = f"; the proxy pays {p['rate']:.1%} [{p['low']:.1%}, {p['high']:.1%}]" if p else ""
         console.print(

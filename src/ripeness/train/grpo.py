@@ -365,14 +365,14 @@ class MonitorCallback(TrainerCallback):
         every time) once there are two; before that from the smoothed rollout gold, whose mix
         of prompts changes from step to step, which alone moves it by several points.
         """
+        if not index:
+            return index
         evals = self.run.evals(HELDOUT)
         if len(evals) > 1:
             peak = max(evals, key=lambda e: (e["rate"], -e["step"]))["step"]
         elif self.alarm.steps:
             peak = self.alarm.peak_step()
         else:
-            return index
-        if not index:
             return index
         nearest = min(index, key=lambda c: (abs(c["step"] - peak), c["step"]))
         for c in index:
