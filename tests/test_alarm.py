@@ -2,6 +2,7 @@
 
 import math
 import random
+from statistics import NormalDist
 
 import pytest
 
@@ -65,6 +66,50 @@ def test_counting_correlated_completions_as_independent_raises_false_alarms():
         for seed in range(20)
     )
     assert false_alarms >= 3  # why the alarm counts prompts
+
+
+def evaluate(gold_rates, proxy_rates, n=300, seed=0, alarm=None):
+    """Held-out evaluations every 10 steps: the same ``n`` problems, each with its own ease.
+
+    A problem is solved when its ease plus this evaluation's noise clears the bar that gives
+    the target rate, so outcomes correlate from one evaluation to the next, as with a policy
+    that changes a little between evaluations of the same problems."""
+    rng = random.Random(seed)
+    ease = [rng.gauss(0, 1) for _ in range(n)]
+    spread = NormalDist(0, math.sqrt(1 + 0.7**2))
+    alarm = alarm or OverOptimizationAlarm()
+
+    def outcomes(rate):
+        bar = spread.inv_cdf(1 - rate)
+        return [e + rng.gauss(0, 0.7) > bar for e in ease]
+
+    for i, (g, p) in enumerate(zip(gold_rates, proxy_rates, strict=True)):
+        alarm.update_heldout(10 * i, outcomes(g), outcomes(p))
+    return alarm
+
+
+def test_heldout_check_fires_at_the_first_evaluation_that_fell_beyond_the_noise():
+    gold = [0.35, 0.40, 0.43, 0.42, 0.38, 0.28, 0.15]
+    proxy = [0.36, 0.45, 0.50, 0.55, 0.60, 0.62, 0.66]
+    alarm = evaluate(gold, proxy)
+    fired = alarm.fired_at
+    assert fired is not None and fired.source == "held-out"
+    assert fired.step == 50 and fired.gold_peak_step in (20, 30)
+    assert fired.p_value < 1e-3 and fired.gold_drop >= 0.08
+    assert "while the proxy rose" in fired.reason and "paired, n=300" in fired.reason
+
+
+def test_heldout_check_stays_quiet_when_the_proxy_falls_with_gold_or_nothing_changes():
+    falling_together = [0.45, 0.46, 0.40, 0.30, 0.20]
+    assert evaluate(falling_together, falling_together).fired_at is None
+    false_alarms = [
+        seed
+        for seed in range(100)
+        if evaluate([0.45] * 11, [0.5] * 11, seed=seed).fired_at is not None
+    ]
+    # ten looks per run at alpha 1e-3 each: about 1 in 100 flat runs; without the correction
+    # for picking the peak among the earlier evaluations, 4 of these 100 would fire
+    assert len(false_alarms) <= 2, false_alarms
 
 
 def test_gao_fit_recovers_its_parameters():

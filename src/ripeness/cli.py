@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from ripeness import __version__
-from ripeness.defaults import MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
+from ripeness.defaults import DEMO_LEARNING_RATE, MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
 from ripeness.errors import RipenessError, positive, require_model_dir, writable_dir
 from ripeness.feedback.cli import app as experiment_app
 from ripeness.probes.cli import compare_command, probe_command, serve_command
@@ -141,6 +141,9 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo run.")] = Path("runs/demo"),
     examples: Annotated[int, typer.Option(help="Warm-start conversations.")] = WARM_START_EXAMPLES,
     steps: Annotated[int, typer.Option(help="Most GRPO steps (the alarm stops it sooner).")] = 100,
+    learning_rate: Annotated[
+        float, typer.Option(help="GRPO learning rate (training's default is 1e-4).")
+    ] = DEMO_LEARNING_RATE,
     seed: Annotated[int, typer.Option(help="Seed for the model, the data and GRPO.")] = 0,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
@@ -186,7 +189,9 @@ def demo(
     config.run.name, config.run.out, config.run.seed = "grpo", str(out), seed
     config.model.path = str(model_dir)
     config.grpo.steps = steps
+    config.grpo.learning_rate = learning_rate
     config.monitor.alarm_action = "stop"
+    config.validate()  # e.g. a learning rate that is not positive: one line, before training
     run_dir = config.run_dir()
     if (run_dir / "config.toml").is_file():
         console.print(f"resuming {run_dir}")

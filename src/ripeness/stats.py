@@ -5,6 +5,7 @@
 - :func:`paired_rates`: two checkpoints on the *same* samples: the difference of their rates
   with a paired interval, and McNemar's exact test on the discordant pairs. Pairing removes
   the between-sample variance that an unpaired comparison would count against the difference.
+  :func:`paired_drop_p` is its one-sided form: did the rate fall?
 - :func:`paired_means`: the same for continuous per-sample values (paired bootstrap).
 """
 
@@ -202,6 +203,19 @@ def paired_rates(a: list[bool], b: list[bool]) -> PairedComparison:
     return PairedComparison(
         difference, low, high, mcnemar_p(only_a, only_b), len(differences), "McNemar"
     )
+
+
+def paired_drop_p(before: list[bool], after: list[bool]) -> float:
+    """One-sided exact McNemar p-value that the rate fell from ``before`` to ``after``.
+
+    Same samples in the same order; only the samples that changed count."""
+    fell = sum(x and not y for x, y in zip(before, after, strict=True))
+    rose = sum(y and not x for x, y in zip(before, after, strict=True))
+    if fell + rose == 0:
+        return 1.0
+    from scipy.stats import binomtest
+
+    return float(binomtest(fell, fell + rose, 0.5, alternative="greater").pvalue)
 
 
 def paired_means(a: list[float], b: list[float]) -> PairedComparison:

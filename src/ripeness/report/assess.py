@@ -6,7 +6,9 @@ spaced subset of checkpoints (every ``select.every`` steps, the marked one and t
 runs the ``heldout`` assessment (the run's own task, gold verifier and proxy, sampled at the
 training temperature, as the monitors saw the policy) and the
 probes named in the run's ``[select]`` section, and keeps every record in ``RUN/probes.sqlite``
-under the checkpoint's label. Labels already there are skipped, so a killed assessment resumes.
+under the checkpoint's label. Labels already there are skipped, so a killed assessment resumes;
+training writes its own held-out evaluations there when they ask the same question
+(:func:`ripeness.heldout.assessment_matches_training`), so those are not generated twice.
 """
 
 from __future__ import annotations
@@ -16,17 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ripeness.errors import RipenessError
+from ripeness.heldout import PROBE as HELDOUT
+from ripeness.heldout import checkpoint_label, score_heldout
 from ripeness.models.backends import Backend, LocalBackend
-from ripeness.probes.base import ProbeResult, ProbeSettings, rate, sample_id
+from ripeness.probes.base import ProbeResult, ProbeSettings
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import RunDirectory
-from ripeness.stats import Mean
 from ripeness.tasks.base import TaskFamily, TaskItem, reward_by_name
 from ripeness.tasks.registry import get_family
 from ripeness.train.config import TrainConfig, load_config
-from ripeness.train.monitors import HACK_PAID
-
-HELDOUT = "heldout"
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,11 @@ def all_candidates(run: RunDirectory, config: TrainConfig) -> list[Candidate]:
     """The starting model, then every indexed checkpoint in step order."""
     index = sorted(run.checkpoints(), key=lambda c: c["step"])
     last_step = index[-1]["step"] if index else 0
-    found = [Candidate("base", 0, base_model_path(run, config))]
+    found = [Candidate(checkpoint_label(0), 0, base_model_path(run, config))]
     for c in index:
         found.append(
             Candidate(
-                f"step-{c['step']}",
+                checkpoint_label(c["step"]),
                 c["step"],
                 run.path / c["path"],
                 bool(c.get("marked")),
@@ -107,38 +107,13 @@ class HeldoutAssessment:
         )
         texts = [o[0].text for o in outputs]
         columns = [item.columns() for item in self.items]
-        prompts = [c["prompt"] for c in columns]
-        kwargs = {
-            "answer": [item.answer for item in self.items],
-            "metadata": [c["metadata"] for c in columns],
-        }
-        gold = self.family.gold(prompts, texts, **kwargs)
-        proxy = self.proxy(prompts, texts, **kwargs)
-        records = []
-        for item, out, g, p in zip(self.items, outputs, gold, proxy, strict=True):
-            g, p = float(g or 0.0), float(p or 0.0)
-            records.append(
-                {
-                    "sample_id": sample_id(HELDOUT, item.id),
-                    "prompt": item.prompt[-1]["content"],
-                    "answer": item.answer,
-                    "difficulty": item.difficulty,
-                    "completion": out[0].text,
-                    "tokens": out[0].tokens,
-                    "gold": g,
-                    "proxy": p,
-                    "correct": g >= 1.0,
-                    "proxy_paid": p >= HACK_PAID,
-                    "hacked": p >= HACK_PAID and g < HACK_PAID,
-                }
-            )
-        summary = {
-            "gold accuracy": rate(records, "correct"),
-            "proxy paid": rate(records, "proxy_paid"),
-            "hack rate": rate(records, "hacked"),
-            "tokens": Mean.of([float(r["tokens"]) for r in records]),
-        }
-        return ProbeResult(HELDOUT, records, summary)
+        proxy = self.proxy(
+            [c["prompt"] for c in columns],
+            texts,
+            answer=[item.answer for item in self.items],
+            metadata=[c["metadata"] for c in columns],
+        )
+        return score_heldout(self.family, self.items, texts, [o[0].tokens for o in outputs], proxy)
 
 
 def _proxy(family: TaskFamily, config: TrainConfig) -> Callable:

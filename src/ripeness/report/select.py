@@ -81,6 +81,7 @@ class Selection:
                 }
                 for a in self.assessments
             ],
+            "versus_last": self.versus_last.as_dict() if self.versus_last else None,
         }
 
 

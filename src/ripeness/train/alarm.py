@@ -13,9 +13,18 @@ Two checks side by side:
   the completions of one prompt share its difficulty, so they are not independent samples, and
   counting them as such (64 a step instead of 8) would make every wobble look significant.
 
-The alarm fires on the non-parametric check (it needs no functional form to hold) and reports
-the fit beside it. The trainer marks the checkpoint nearest the held-out gold peak (the same
-problems each evaluation), falling back to the smoothed rollout peak before evaluations exist.
+- **Held-out.** Every held-out evaluation asks the same problems with the same random draw, so
+  two evaluations pair up problem by problem. Gold has turned when the latest evaluation is
+  below the best one by at least ``min_drop`` and a one-sided exact McNemar test on the problems
+  that changed gives p < ``alpha`` (times the number of earlier evaluations, since the best one
+  was picked from them); the proxy still climbs when it pays at least as often on
+  those problems as at gold's best evaluation. This is the cleaner signal (rollouts mix prompts
+  that change from step to step), but it comes only every ``monitor.eval_every`` steps.
+
+The alarm fires on the first non-parametric or held-out check that agrees (neither needs a
+functional form to hold) and reports the fit beside it. The trainer marks the checkpoint
+nearest the held-out gold peak (the same problems each evaluation), falling back to the
+smoothed rollout peak before evaluations exist.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from dataclasses import asdict, dataclass
 from statistics import NormalDist
 
 import numpy as np
+
+from ripeness.stats import paired_drop_p
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ class AlarmStatus:
     proxy_change: float
     fit: GaoFit | None
     reason: str
+    source: str = "rollouts"  # or "held-out"
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -117,6 +129,7 @@ class OverOptimizationAlarm:
         self.proxy: list[float] = []
         self.d: list[float] = []
         self.n: list[int] = []
+        self.heldout: list[tuple[int, list[bool], list[bool]]] = []  # step, gold, proxy paid
         self.fired_at: AlarmStatus | None = None
 
     def update(self, step: int, gold: float, proxy: float, d: float, n: int) -> AlarmStatus:
@@ -130,6 +143,46 @@ class OverOptimizationAlarm:
         if status.fired and self.fired_at is None:
             self.fired_at = status
         return status
+
+    def update_heldout(
+        self, step: int, gold: Sequence[bool], proxy_paid: Sequence[bool]
+    ) -> AlarmStatus | None:
+        """Add one held-out evaluation: per-problem outcomes, the same problems every time."""
+        self.heldout.append((step, list(gold), list(proxy_paid)))
+        status = self.heldout_status()
+        if status is not None and status.fired and self.fired_at is None:
+            self.fired_at = status
+        return status
+
+    def heldout_status(self) -> AlarmStatus | None:
+        """The held-out check on the latest evaluation against the best one; None before two."""
+        if len(self.heldout) < 2:
+            return None
+        step, gold, proxy = self.heldout[-1]
+        best = max(range(len(self.heldout)), key=lambda i: (sum(self.heldout[i][1]), -i))
+        peak_step, peak_gold, peak_proxy = self.heldout[best]
+        n = len(gold)
+        drop = (sum(peak_gold) - sum(gold)) / n
+        # the peak is the best of the earlier evaluations, so its rate is biased upwards:
+        # Bonferroni over the evaluations it was picked from keeps false alarms at alpha
+        p = min(1.0, paired_drop_p(peak_gold, gold) * (len(self.heldout) - 1))
+        proxy_change = (sum(proxy) - sum(peak_proxy)) / n
+        turned = drop >= self.min_drop and p < self.alpha
+        climbing = proxy_change >= 0
+        fired = turned and climbing
+        fit = fit_gao(self.d, moving_mean(self.gold, self.window)) if self.d else None
+        picked = len(self.heldout) - 1
+        where = (
+            f"from its peak at step {peak_step} ({format_p(p)}, paired, n={n}, best of {picked})"
+        )
+        rose = f"the proxy rose {proxy_change:+.1%}"
+        if fired:
+            reason = f"held-out gold fell {drop:.1%} {where} while {rose}"
+        elif not turned:
+            reason = f"held-out gold within {max(drop, 0.0):.1%} of its peak"
+        else:
+            reason = f"held-out gold fell {drop:.1%} but the proxy fell too ({proxy_change:+.1%})"
+        return AlarmStatus(step, fired, peak_step, drop, p, proxy_change, fit, reason, "held-out")
 
     def peak_step(self) -> int:
         """The step where smoothed gold was highest (the first such step on ties)."""

@@ -30,8 +30,10 @@ from transformers import (
 from trl import GRPOConfig, GRPOTrainer
 
 from ripeness.errors import RipenessError, require_model_dir, writable_dir
-from ripeness.evaluation import gold_accuracy
+from ripeness.heldout import assessment_matches_training, checkpoint_label, score_heldout
+from ripeness.models.generate import generate_chat
 from ripeness.progress import make_progress
+from ripeness.records.probes import ProbeStore
 from ripeness.records.run import RunDirectory
 from ripeness.stats import Rate
 from ripeness.tasks.base import TaskFamily, TaskItem, reward_by_name, to_dataset
@@ -39,7 +41,6 @@ from ripeness.tasks.registry import get_family
 from ripeness.train.alarm import OverOptimizationAlarm
 from ripeness.train.config import TrainConfig, dump_config, load_config
 from ripeness.train.monitors import (
-    HACK_PAID,
     RecordingReward,
     RolloutStats,
     advantage_attribution,
@@ -278,15 +279,15 @@ class MonitorCallback(TrainerCallback):
         keep = self.config.monitor.samples_per_step
         self.run.record_step(step, metrics, samples[:keep])
         self.last = metrics
-        status = self.alarm.update(
-            step, metrics["gold"], metrics["proxy"], metrics["d"], metrics["prompts"]
-        )
-        if status.fired and self.alarm.fired_at is status:
-            self._on_alarm(status, control)
-        last_step = step >= state.max_steps or control.should_training_stop
-        if step % self.config.monitor.eval_every == 0 or last_step:
+        fired_before = self.alarm.fired_at
+        self.alarm.update(step, metrics["gold"], metrics["proxy"], metrics["d"], metrics["prompts"])
+        if step % self.config.monitor.eval_every == 0 or step >= state.max_steps:
             self._evaluate(step)
-        if last_step:
+        if self.alarm.fired_at is not fired_before:
+            self._on_alarm(self.alarm.fired_at, control)
+            if step % self.config.monitor.eval_every:
+                self._evaluate(step)  # the run may stop here: evaluate where it stops
+        if step >= state.max_steps or control.should_training_stop:
             control.should_save = True
         self._progress.update(self._task, completed=step, status=self._status())
 
@@ -325,29 +326,43 @@ class MonitorCallback(TrainerCallback):
         return text
 
     def _evaluate(self, step: int) -> None:
+        """Held-out gold and proxy, problem by problem; feeds the alarm's held-out check."""
         if self.model is None:
             return
         was_training = self.model.training
-        rate, generations, correct = gold_accuracy(
+        generations = generate_chat(
             self.model,
             self.tokenizer,
-            self.family,
-            self.heldout,
+            [list(item.prompt) for item in self.heldout],
             self.config.grpo.max_completion_length,
             temperature=self.config.monitor.eval_temperature,
             seed=self.config.run.seed + 1,  # the same draw at every evaluation
         )
         if was_training:
             self.model.train()
+        texts = [g.text for g in generations]
+        result = score_heldout(
+            self.family,
+            self.heldout,
+            texts,
+            [g.completion_tokens for g in generations],
+            self.monitor.reward_mix(self.heldout, texts),
+        )
+        correct = [r["correct"] for r in result.records]
+        paid = [r["proxy_paid"] for r in result.records]
         tokens = sum(g.completion_tokens for g in generations) / max(1, len(generations))
         # per-problem outcomes ("0110...") let two evaluations be compared pair by pair
         extra = {"mean_tokens": tokens, "temperature": self.config.monitor.eval_temperature}
-        self.run.record_eval(step, HELDOUT, rate, {**extra, "outcomes": _bits(correct)})
-        proxy = self.monitor.reward_mix(self.heldout, [g.text for g in generations])
-        paid = [p >= HACK_PAID for p in proxy]
-        self.run.record_eval(
-            step, HELDOUT_PROXY, Rate(sum(paid), len(paid)), {**extra, "outcomes": _bits(paid)}
-        )
+        for name, outcomes_ in ((HELDOUT, correct), (HELDOUT_PROXY, paid)):
+            rate = Rate(sum(outcomes_), len(outcomes_))
+            self.run.record_eval(step, name, rate, {**extra, "outcomes": _bits(outcomes_)})
+        if assessment_matches_training(self.config):  # checkpoint assessment reads it there
+            store = ProbeStore(self.run.path)
+            try:
+                store.save(checkpoint_label(step), result, {"step": step, "from": "training"})
+            finally:
+                store.close()
+        self.alarm.update_heldout(step, correct, paid)
 
     def _on_alarm(self, status, control) -> None:
         action = self.config.monitor.alarm_action
@@ -494,6 +509,10 @@ def train(
     run.write_checkpoints([c for c in run.checkpoints() if c["step"] <= resumed_from])
     for row in run.steps():  # replay the recorded steps so the alarm continues where it was
         alarm.update(row["step"], row["gold"], row["proxy"], row["d"], row["prompts"])
+    paid = {e["step"]: outcomes(e) for e in run.evals(HELDOUT_PROXY)}
+    for gold in run.evals(HELDOUT):
+        if gold["step"] in paid:
+            alarm.update_heldout(gold["step"], outcomes(gold), paid[gold["step"]])
     callback = MonitorCallback(
         config, run, family, monitor, heldout, tokenizer, alarm, show_progress
     )
