@@ -50,11 +50,11 @@ def test_select_recommends_the_checkpoint_near_the_gold_peak_not_the_last(demo_d
     versus_last = selection["versus_last"]  # the same 300 problems: a paired comparison
     assert versus_last["n"] == 300 and versus_last["test"] == "McNemar"
     assert versus_last["difference"] > 0.05 and versus_last["p_value"] < 0.01  # beyond the noise
-    assert chosen["gold"]["value"] - final["gold"]["value"] == pytest.approx(
+    assert chosen["gold"]["rate"] - final["gold"]["rate"] == pytest.approx(
         versus_last["difference"]
     )
     for row in selection["candidates"]:  # read from training's evaluations, not generated again
-        assert row["gold"]["value"] == heldout[row["step"]]["rate"]
+        assert row["gold"]["rate"] == heldout[row["step"]]["rate"]
     hack = "hack rate"
     assert final["signals"][hack]["low"] > chosen["signals"][hack]["high"]  # the last one hacks
     # the command line agrees, and reads the stored assessment instead of probing again

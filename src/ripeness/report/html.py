@@ -18,6 +18,7 @@ from ripeness.report.assess import HELDOUT, assess_run, run_config
 from ripeness.report.select import SIGNALS, Selection, select_checkpoint
 from ripeness.stats import Rate
 from ripeness.train.grpo import HELDOUT as TRAINING_HELDOUT
+from ripeness.train.grpo import HELDOUT_PROXY as TRAINING_HELDOUT_PROXY
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;
@@ -74,7 +75,7 @@ def render(run_dir: Path, selection: Selection) -> str:
     try:
         config = run_config(run)
         steps = run.steps()
-        heldout = run.evals(TRAINING_HELDOUT)
+        heldout = run.evals(TRAINING_HELDOUT), run.evals(TRAINING_HELDOUT_PROXY)
         alarms = run.events("alarm")
         index = run.checkpoints()
         marked = next((c["step"] for c in index if c.get("marked")), None)
@@ -129,13 +130,15 @@ def _verdict(selection: Selection) -> str:
 def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
     if not steps:
         return "<h2>Over-optimization</h2><p>No training steps are recorded.</p>"
+    gold, proxy = heldout
     svg = plots.overoptimization_curve(
         steps,
-        heldout,
+        gold,
         config.monitor.window,
         alarms[0]["step"] if alarms else None,
         marked,
         chosen.step if chosen else None,
+        proxy,
     )
     if alarms:
         alarm = f"The alarm fired at step {alarms[0]['step']}: {_e(alarms[0]['message'])}."
@@ -150,9 +153,11 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         "<h2>Over-optimization: proxy against gold</h2>"
         f"<figure id=curve>{svg}<figcaption>Mean rewards of each step's rollouts against the "
         "policy's distance from where it started (d = sqrt(KL)), with the fit of Gao, Schulman "
-        "&amp; Hilton (2022); right, the same run by step with held-out gold accuracy and its "
-        f"95% intervals ({_e(_sampling(config.monitor.eval_temperature))}, the same draw at "
-        f"every evaluation).</figcaption></figure><p>{alarm}{peak}</p>"
+        "&amp; Hilton (2022) where it explains any of the variance; right, the same run by step. "
+        "Points with bars: held-out evaluations, the share of never-trained problems the gold "
+        "verifier passes and the proxy pays, with 95% intervals "
+        f"({_e(_sampling(config.monitor.eval_temperature))}, the same draw at every "
+        f"evaluation).</figcaption></figure><p>{alarm}{peak}</p>"
     )
 
 

@@ -38,6 +38,13 @@ def _figure(width: float, height: float, panels: int = 1):
     return fig, list(axes[0])
 
 
+def _evaluations(ax, evals: Sequence[dict], xs: Sequence[float], color, marker, label) -> None:
+    """Held-out evaluations as points with their 95% intervals."""
+    ys = [e["rate"] for e in evals]
+    errors = [[e["rate"] - e["low"] for e in evals], [e["high"] - e["rate"] for e in evals]]
+    ax.errorbar(xs, ys, yerr=errors, fmt=marker, color=color, capsize=3, ms=5, label=label)
+
+
 def overoptimization_curve(
     steps: Sequence[dict],
     heldout: Sequence[dict],
@@ -45,9 +52,13 @@ def overoptimization_curve(
     alarm_step: int | None,
     marked_step: int | None,
     chosen_step: int | None,
+    heldout_proxy: Sequence[dict] = (),
 ) -> str:
     """Left: gold and proxy against d = sqrt(KL) with the Gao fit and its peak.
-    Right: the same run against steps, held-out gold with 95% intervals, the hack rate."""
+    Right: the same run against steps, held-out gold with 95% intervals, the hack rate.
+
+    Both panels show the held-out evaluations (the same problems each time, so the cleanest
+    signal) beside the rollout means (every step, but on a changing mix of prompts)."""
     fig, (by_d, by_step) = _figure(10.5, 3.6, 2)
     d = [s["d"] or 0.0 for s in steps]
     gold = [s["gold"] for s in steps]
@@ -55,12 +66,20 @@ def overoptimization_curve(
     step_numbers = [s["step"] for s in steps]
     gold_smooth, proxy_smooth = moving_mean(gold, window), moving_mean(proxy, window)
     d_smooth = moving_mean(d, window)  # d jitters step to step; smooth it like the rewards
+    d_at = {0: 0.0, **dict(zip(step_numbers, d_smooth, strict=True))}
     by_d.scatter(d, proxy, s=8, color=PROXY, alpha=0.35)
     by_d.scatter(d, gold, s=8, color=GOLD, alpha=0.35)
     by_d.plot(d_smooth, proxy_smooth, color=PROXY, label="proxy reward (moving mean)")
     by_d.plot(d_smooth, gold_smooth, color=GOLD, label="gold reward (moving mean)")
+    for evals, color, marker, label in (
+        (heldout_proxy, PROXY, "s", "held-out: proxy pays (95% CI)"),
+        (heldout, GOLD, "o", "held-out: gold (95% CI)"),
+    ):
+        placed = [e for e in evals if e["step"] in d_at]
+        if placed:
+            _evaluations(by_d, placed, [d_at[e["step"]] for e in placed], color, marker, label)
     fit = fit_gao(d, gold_smooth) if steps else None
-    if fit is not None:
+    if fit is not None and fit.r_squared > 0:  # a fit worse than a flat line says nothing
         grid = sorted(x for x in d if x > 0)
         base = gold_smooth[0]
         by_d.plot(
@@ -92,32 +111,31 @@ def overoptimization_curve(
     hack = moving_mean([s["hack_rate"] or 0.0 for s in steps], window)
     by_step.plot(step_numbers, hack, color=HACK, label="hack rate (proxy pays, gold does not)")
     by_step.plot(step_numbers, gold_smooth, color=GOLD, alpha=0.5, label="gold on rollouts")
+    if heldout_proxy:
+        steps_of = [e["step"] for e in heldout_proxy]
+        _evaluations(by_step, heldout_proxy, steps_of, PROXY, "s", "held-out: proxy pays")
     if heldout:
-        xs = [e["step"] for e in heldout]
-        ys = [e["rate"] for e in heldout]
-        errors = [[e["rate"] - e["low"] for e in heldout], [e["high"] - e["rate"] for e in heldout]]
-        by_step.errorbar(
-            xs,
-            ys,
-            yerr=errors,
-            fmt="o",
-            color=GOLD,
-            capsize=3,
-            label="held-out gold accuracy (95% CI)",
-        )
+        steps_of = [e["step"] for e in heldout]
+        _evaluations(by_step, heldout, steps_of, GOLD, "o", "held-out gold accuracy (95% CI)")
+    lines: dict[int, list[tuple[str, str]]] = {}  # step -> (text, colour), one line a step
     for step, color, text in (
-        (alarm_step, HACK, "alarm"),
-        (marked_step, "black", "gold peak"),
         (chosen_step, CHOSEN, "recommended"),
+        (marked_step, "black", "gold peak"),
+        (alarm_step, HACK, "alarm"),
     ):
         if step is not None:
-            by_step.axvline(step, color=color, lw=1, ls="--")
-            by_step.annotate(
-                text, (step, 0.95), color=color, fontsize=8, rotation=90, ha="right", va="top"
-            )
+            lines.setdefault(step, []).append((text, color))
+    for step, marks in lines.items():
+        color = marks[0][1]
+        by_step.axvline(step, color=color, lw=1, ls="--")
+        text = ", ".join(t for t, _ in marks)
+        by_step.annotate(
+            text, (step, 0.95), color=color, fontsize=8, rotation=90, ha="right", va="top"
+        )
     by_step.set(xlabel="GRPO step", ylabel="rate", ylim=(-0.03, 1.03))
     by_step.set_title("Over training", fontsize=10)
-    by_step.legend(fontsize=7, loc="center left")
+    # below the axes: the step markers' labels run down from the top
+    by_step.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     return _svg(fig)
 
 
