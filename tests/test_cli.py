@@ -17,6 +17,7 @@ def test_bad_numbers():
     assert_one_line_error(ripeness("model", "init", "--examples", "0"), "examples")
     assert_one_line_error(ripeness("model", "init", "--max-difficulty", "0"), "difficulty")
     assert_one_line_error(ripeness("model", "eval", "x", "--per-level", "0"), "per-level")
+    assert_one_line_error(ripeness("demo", "--learning-rate", "0"), "--learning-rate")
 
 
 def test_unwritable_output_folder(tmp_path):

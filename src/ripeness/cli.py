@@ -152,8 +152,10 @@ def demo(
     Build the model, stress-test the rewards, train GRPO against a hackable proxy while
     monitoring, probe the checkpoints, select one, and write the report.
     """
-    out = writable_dir(out, "demo folder")
     positive(steps, "--steps")
+    if not learning_rate > 0:  # before the model is built, not minutes later
+        raise RipenessError(f"--learning-rate must be positive, got {learning_rate}")
+    out = writable_dir(out, "demo folder")
     from ripeness.display import stress_table
     from ripeness.models.embedded import init_embedded_model, is_built
     from ripeness.progress import console, quiet_libraries
@@ -191,7 +193,6 @@ def demo(
     config.grpo.steps = steps
     config.grpo.learning_rate = learning_rate
     config.monitor.alarm_action = "stop"
-    config.validate()  # e.g. a learning rate that is not positive: one line, before training
     run_dir = config.run_dir()
     if (run_dir / "config.toml").is_file():
         console.print(f"resuming {run_dir}")
