@@ -15,8 +15,13 @@ import pytest
 
 from helpers import ripeness
 from ripeness.cli import main
+from ripeness.heldout import PROBE as HELDOUT_PROBE
+from ripeness.heldout import TRAINING
+from ripeness.records.probes import ProbeStore
 from ripeness.records.run import RunDirectory
+from ripeness.report.assess import Candidate, assess_run
 from ripeness.report.plots import svg_is_plot
+from ripeness.train.config import dump_config, load_config
 from ripeness.train.grpo import HELDOUT
 
 pytestmark = pytest.mark.slow
@@ -103,3 +108,23 @@ def test_report_renders_its_plots_offline_in_chromium(demo_dir, tmp_path):
     assert all(f["w"] > 300 and f["h"] > 150 and f["paths"] > 10 for f in figures), figures
     assert (tmp_path / "report.png").stat().st_size > 50_000
     assert all(svg_is_plot(s[s.index("<svg") :]) for s in text.split("<figure")[1:])
+
+
+def test_assessment_asks_again_when_select_differs_from_training(demo_dir, tmp_path):
+    """Training's held-out answers stand in for the assessment only when they asked the same."""
+    run = tmp_path / "grpo"
+    shutil.copytree(demo_dir / "grpo", run)
+    store = ProbeStore(run)
+    assert store.settings("base", HELDOUT_PROBE)["from"] == TRAINING  # reused in the demo
+    store.close()
+    config = load_config(run / "config.toml")
+    config.select.temperature = 0.0  # greedy now, unlike the training evaluations
+    (run / "config.toml").write_text(dump_config(config))
+    assess_run(run, show_progress=False, candidates=[Candidate("base", 0, demo_dir / "model")])
+    store = ProbeStore(run)
+    try:
+        assert "from" not in store.settings("base", HELDOUT_PROBE)  # answered again
+        assert store.settings("step-10", HELDOUT_PROBE)["from"] == TRAINING  # not asked: kept
+        assert len(store.records("base", HELDOUT_PROBE)) == config.select.heldout_problems
+    finally:
+        store.close()

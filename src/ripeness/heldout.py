@@ -18,6 +18,7 @@ from ripeness.train.config import TrainConfig
 from ripeness.train.monitors import HACK_PAID
 
 PROBE = "heldout"
+TRAINING = "training"  # the ``from`` of results that training's evaluations stored
 
 
 def score_heldout(

@@ -68,6 +68,13 @@ class ProbeStore:
         rows = self.db.execute("SELECT DISTINCT label FROM probe_runs ORDER BY time").fetchall()
         return [r[0] for r in rows]
 
+    def settings(self, label: str, probe: str) -> dict[str, Any] | None:
+        """What a stored result was made with (as saved), or None when there is none."""
+        row = self.db.execute(
+            "SELECT settings FROM probe_runs WHERE label = ? AND probe = ?", (label, probe)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
     def records(self, label: str, probe: str) -> list[dict]:
         rows = self.db.execute(
             "SELECT data FROM probe_records WHERE label = ? AND probe = ? ORDER BY idx",

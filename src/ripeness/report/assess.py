@@ -19,7 +19,12 @@ from pathlib import Path
 
 from ripeness.errors import RipenessError
 from ripeness.heldout import PROBE as HELDOUT
-from ripeness.heldout import checkpoint_label, score_heldout
+from ripeness.heldout import (
+    TRAINING,
+    assessment_matches_training,
+    checkpoint_label,
+    score_heldout,
+)
 from ripeness.models.backends import Backend, LocalBackend
 from ripeness.probes.base import ProbeResult, ProbeSettings
 from ripeness.records.probes import ProbeStore
@@ -174,6 +179,12 @@ def assess_run(
         store = ProbeStore(run.path)
         try:
             done = {(label, p) for label in store.labels() for p in store.summary(label)}
+            if not assessment_matches_training(config):  # [select] changed since training
+                done = {
+                    (label, p)
+                    for label, p in done
+                    if (store.settings(label, p) or {}).get("from") != TRAINING
+                }
             todo = [(c, p) for c in chosen for p in probes if (c.label, p.name) not in done]
             with progress_task("probing checkpoints", len(todo), not show_progress) as advance:
                 backends: dict[str, Backend] = {}

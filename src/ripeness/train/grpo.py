@@ -30,7 +30,12 @@ from transformers import (
 from trl import GRPOConfig, GRPOTrainer
 
 from ripeness.errors import RipenessError, require_model_dir, writable_dir
-from ripeness.heldout import assessment_matches_training, checkpoint_label, score_heldout
+from ripeness.heldout import (
+    TRAINING,
+    assessment_matches_training,
+    checkpoint_label,
+    score_heldout,
+)
 from ripeness.models.generate import generate_chat
 from ripeness.progress import make_progress
 from ripeness.records.probes import ProbeStore
@@ -359,7 +364,7 @@ class MonitorCallback(TrainerCallback):
         if assessment_matches_training(self.config):  # checkpoint assessment reads it there
             store = ProbeStore(self.run.path)
             try:
-                store.save(checkpoint_label(step), result, {"step": step, "from": "training"})
+                store.save(checkpoint_label(step), result, {"step": step, "from": TRAINING})
             finally:
                 store.close()
         self.alarm.update_heldout(step, correct, paid)
