@@ -9,7 +9,7 @@ training summary and the report show the same figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ripeness.probes.base import ProbeResult, rate, sample_id
 from ripeness.stats import Mean
@@ -19,6 +19,27 @@ from ripeness.train.monitors import HACK_PAID
 
 PROBE = "heldout"
 TRAINING = "training"  # the ``from`` of results that training's evaluations stored
+
+
+def mixed_reward(
+    rewards: Sequence[tuple[Callable, float]], items: Sequence[TaskItem], completions: list[str]
+) -> list[float]:
+    """The run's training reward (the weighted mix, in [0, 1]) of ``completions`` to ``items``.
+
+    Training's evaluations and checkpoint assessment both call this, so the proxy they store
+    under one label is the same function of the same answers."""
+    columns = [item.columns() for item in items]
+    prompts = [c["prompt"] for c in columns]
+    kwargs = {
+        "answer": [c["answer"] for c in columns],
+        "metadata": [c["metadata"] for c in columns],
+    }
+    total = sum(w for _, w in rewards) or 1.0
+    scores = [reward(prompts, completions, **kwargs) for reward, _ in rewards]
+    return [
+        sum(w * float(s or 0.0) for (_, w), s in zip(rewards, row, strict=True)) / total
+        for row in zip(*scores, strict=True)
+    ]
 
 
 def score_heldout(

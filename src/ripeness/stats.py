@@ -150,14 +150,14 @@ class Statistic:
         return {"value": self.value, "low": self.low, "high": self.high, "n": self.n}
 
 
-def mcnemar_p(only_a: int, only_b: int) -> float:
-    """Exact two-sided McNemar p-value from the two discordant counts."""
+def mcnemar_p(only_a: int, only_b: int, alternative: str = "two-sided") -> float:
+    """Exact McNemar p-value from the two discordant counts (``greater``: A wins more often)."""
     from scipy.stats import binomtest
 
     discordant = only_a + only_b
     if discordant == 0:
         return 1.0
-    return float(binomtest(only_a, discordant, 0.5).pvalue)
+    return float(binomtest(only_a, discordant, 0.5, alternative=alternative).pvalue)
 
 
 @dataclass(frozen=True)
@@ -211,11 +211,7 @@ def paired_drop_p(before: list[bool], after: list[bool]) -> float:
     Same samples in the same order; only the samples that changed count."""
     fell = sum(x and not y for x, y in zip(before, after, strict=True))
     rose = sum(y and not x for x, y in zip(before, after, strict=True))
-    if fell + rose == 0:
-        return 1.0
-    from scipy.stats import binomtest
-
-    return float(binomtest(fell, fell + rose, 0.5, alternative="greater").pvalue)
+    return mcnemar_p(fell, rose, alternative="greater")
 
 
 def paired_means(a: list[float], b: list[float]) -> PairedComparison:

@@ -23,6 +23,7 @@ from ripeness.heldout import (
     TRAINING,
     assessment_matches_training,
     checkpoint_label,
+    mixed_reward,
     score_heldout,
 )
 from ripeness.models.backends import Backend, LocalBackend
@@ -92,13 +93,13 @@ class HeldoutAssessment:
         self,
         family: TaskFamily,
         items: list[TaskItem],
-        proxy: Callable,
+        rewards: list[tuple[Callable, float]],
         max_tokens: int = 96,
         temperature: float = 1.0,
     ):
         self.family = family
         self.items = items
-        self.proxy = proxy
+        self.rewards = rewards
         self.max_tokens = max_tokens
         self.temperature = temperature
 
@@ -111,30 +112,13 @@ class HeldoutAssessment:
             settings.seed,
         )
         texts = [o[0].text for o in outputs]
-        columns = [item.columns() for item in self.items]
-        proxy = self.proxy(
-            [c["prompt"] for c in columns],
-            texts,
-            answer=[item.answer for item in self.items],
-            metadata=[c["metadata"] for c in columns],
-        )
+        proxy = mixed_reward(self.rewards, self.items, texts)
         return score_heldout(self.family, self.items, texts, [o[0].tokens for o in outputs], proxy)
 
 
-def _proxy(family: TaskFamily, config: TrainConfig) -> Callable:
-    """The reward the run optimized (a weighted mix when it had several components)."""
-    mix = config.reward.mix()
-    rewards = [(reward_by_name(family, c.name), c.weight) for c in mix]
-    total = sum(w for _, w in rewards) or 1.0
-
-    def mixed(prompts, completions, **columns):
-        scores = [r(prompts, completions, **columns) for r, _ in rewards]
-        return [
-            sum(w * float(s or 0.0) for (_, w), s in zip(rewards, row, strict=True)) / total
-            for row in zip(*scores, strict=True)
-        ]
-
-    return mixed
+def _rewards(family: TaskFamily, config: TrainConfig) -> list[tuple[Callable, float]]:
+    """The reward the run optimized, as (reward, weight) components."""
+    return [(reward_by_name(family, c.name), c.weight) for c in config.reward.mix()]
 
 
 def assess_run(
@@ -165,7 +149,7 @@ def assess_run(
         heldout_probe = HeldoutAssessment(
             family,
             heldout,
-            _proxy(family, config),
+            _rewards(family, config),
             config.grpo.max_completion_length,
             config.select.temperature,
         )

@@ -34,6 +34,7 @@ from ripeness.heldout import (
     TRAINING,
     assessment_matches_training,
     checkpoint_label,
+    mixed_reward,
     score_heldout,
 )
 from ripeness.models.generate import generate_chat
@@ -155,23 +156,6 @@ class RolloutMonitor:
                     self.reference_model, input_ids, attention, mask.size(1)
                 )
         stats.kl += sequence_kl(policy_logps, ref_logps, mask).tolist()
-
-    def reward_mix(self, items: Sequence[TaskItem], completions: list[str]) -> list[float]:
-        """The training reward (the weighted mix, in [0, 1]) of ``completions`` to ``items``."""
-        columns = [item.columns() for item in items]
-        kwargs = {
-            "answer": [c["answer"] for c in columns],
-            "metadata": [c["metadata"] for c in columns],
-        }
-        prompts = [c["prompt"] for c in columns]
-        total = sum(self.weights) or 1.0
-        mixed = [0.0] * len(items)
-        for recorder, weight in zip(self.recorders, self.weights, strict=True):
-            scores = recorder.reward(prompts, completions, **kwargs)
-            mixed = [
-                m + weight * float(s or 0.0) / total for m, s in zip(mixed, scores, strict=True)
-            ]
-        return mixed
 
     def _gold(self, inputs, completions, components) -> list[float]:
         gold_name = self.family.gold.name
@@ -346,18 +330,19 @@ class MonitorCallback(TrainerCallback):
         if was_training:
             self.model.train()
         texts = [g.text for g in generations]
-        result = score_heldout(
-            self.family,
-            self.heldout,
-            texts,
-            [g.completion_tokens for g in generations],
-            self.monitor.reward_mix(self.heldout, texts),
-        )
+        mix = [
+            (r.reward, w) for r, w in zip(self.monitor.recorders, self.monitor.weights, strict=True)
+        ]
+        proxy = mixed_reward(mix, self.heldout, texts)
+        tokens = [g.completion_tokens for g in generations]
+        result = score_heldout(self.family, self.heldout, texts, tokens, proxy)
         correct = [r["correct"] for r in result.records]
         paid = [r["proxy_paid"] for r in result.records]
-        tokens = sum(g.completion_tokens for g in generations) / max(1, len(generations))
         # per-problem outcomes ("0110...") let two evaluations be compared pair by pair
-        extra = {"mean_tokens": tokens, "temperature": self.config.monitor.eval_temperature}
+        extra = {
+            "mean_tokens": sum(tokens) / max(1, len(tokens)),
+            "temperature": self.config.monitor.eval_temperature,
+        }
         for name, outcomes_ in ((HELDOUT, correct), (HELDOUT_PROXY, paid)):
             rate = Rate(sum(outcomes_), len(outcomes_))
             self.run.record_eval(step, name, rate, {**extra, "outcomes": _bits(outcomes_)})
