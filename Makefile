@@ -13,15 +13,17 @@ LINT_PATHS := src tests bench
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(BIN)/pip install -c constraints.txt -e ".[dev]"
 	$(BIN)/python -c "import torch, transformers, trl; print('torch', torch.__version__, '| transformers', transformers.__version__, '| trl', trl.__version__)"
-	@# the report test opens the HTML in Debian's headless Chromium (no browser download)
-	command -v chromium >/dev/null || $(SUDO) apt-get install -y --no-install-recommends chromium \
-		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium) \
-		|| echo "warning: could not install chromium; the report test will fail until it is installed"
+	@# the report test opens the HTML in Debian's headless Chromium (no browser download);
+	@# bubblewrap is the sandbox's OS isolation for model-written code
+	command -v chromium >/dev/null && command -v bwrap >/dev/null \
+		|| $(SUDO) apt-get install -y --no-install-recommends chromium bubblewrap \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium bubblewrap) \
+		|| echo "warning: could not install chromium and bubblewrap; the report and sandbox tests will fail until they are"
 	touch $(STAMP)
 
 lint: $(STAMP)

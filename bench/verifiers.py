@@ -5,7 +5,8 @@ work of a passing answer). References measured in the same run:
 
 - math: math-verify called directly on this (main) thread, against our worker-process wrapper;
 - code: the same solution and tests run by a bare ``python -I`` subprocess, against the
-  sandbox (fresh folder, limits, network namespace, privilege drop, audit hook).
+  sandbox (bubblewrap, fresh folder, limits, privilege drop, audit hook) in gold's call mode
+  and the proxy's test-file mode, and with bubblewrap switched off.
 
     .venv/bin/python bench/verifiers.py            # about a minute on 2 cores
 
@@ -74,32 +75,58 @@ def math_verify_direct(n: int) -> dict:
 
 
 def sandbox_overhead(runs: int) -> dict:
+    """Milliseconds per sandbox run, gold's call mode and the proxy's test-file mode, with
+    bubblewrap and with it switched off, against a bare ``python -I`` on the same work."""
+    import os
+
+    from ripeness.sandbox.runner import BWRAP_SWITCH, describe_isolation, run_calls
+
     family = get_family("code")
     item = family.generate(1, seed=0, difficulties=[1])[0]
     files = {"solution.py": item.answer, "test_solution.py": item.metadata["visible_tests"]}
-    sandboxed, bare = [], []
-    runner = (
+    cases = [tuple(c) for c in item.metadata["gold_cases"]]
+    bare_runner = (
         "import sys; sys.path.insert(0, '.'); ns = {}; "
         "exec(open('test_solution.py').read(), ns); "
         "[f() for k, f in ns.items() if k.startswith('test')]"
     )
-    for _ in range(runs):
+    timings: dict[str, list[float]] = {}
+    lines = {}
+
+    def timed(name, run):
         start = time.perf_counter()
-        result = run_tests(files)
-        sandboxed.append(time.perf_counter() - start)
-        assert result.passed, result.reason
+        result = run()
+        timings.setdefault(name, []).append(time.perf_counter() - start)
+        return result
+
+    for switch in ("1", "0"):
+        os.environ[BWRAP_SWITCH] = switch
+        lines[switch] = describe_isolation()
+        for _ in range(runs):
+            gold = timed(
+                f"gold calls, bwrap={switch}",
+                lambda: run_calls(files, item.metadata["function"], cases),
+            )
+            proxy = timed(f"test file, bwrap={switch}", lambda: run_tests(files))
+            assert gold.passed and proxy.passed, (gold.reason, proxy.reason)
+    os.environ.pop(BWRAP_SWITCH)
+    for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             for name, text in files.items():
                 Path(tmp, name).write_text(text)
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-I", "-B", "-c", runner], cwd=tmp, check=True)
-            bare.append(time.perf_counter() - start)
+            timed(
+                "bare python",
+                lambda tmp=tmp: subprocess.run(
+                    [sys.executable, "-I", "-B", "-c", bare_runner], cwd=tmp, check=True
+                ),
+            )
+    medians = {name: statistics.median(values) for name, values in timings.items()}
     return {
         "runs": runs,
-        "sandbox_median_s": statistics.median(sandboxed),
-        "bare_python_median_s": statistics.median(bare),
-        "overhead_s": statistics.median(sandboxed) - statistics.median(bare),
-        "isolation": result.isolation,
+        "median_s": medians,
+        "bare_python_median_s": medians["bare python"],
+        "gold_median_s": medians["gold calls, bwrap=1"],
+        "isolation": {"bwrap on": lines["1"], "bwrap off": lines["0"]},
     }
 
 
@@ -133,12 +160,15 @@ def main() -> None:
         f"safe worker: {math_row['per_second']:,.1f}/s "
         f"({math_row['per_second'] / direct['per_second']:.2f}x of direct)"
     )
-    console.print(
-        f"sandbox run: {overhead['sandbox_median_s'] * 1000:.0f} ms median vs bare python "
-        f"{overhead['bare_python_median_s'] * 1000:.0f} ms "
-        f"(overhead {overhead['overhead_s'] * 1000:.0f} ms per run, {overhead['runs']} runs); "
-        f"isolation {overhead['isolation']}"
-    )
+    sandbox = Table(title=f"Sandbox: median ms per run ({overhead['runs']} runs each)")
+    for column in ("run", "ms", "x bare python"):
+        sandbox.add_column(column, justify="right")
+    bare = overhead["bare_python_median_s"]
+    for name, median in overhead["median_s"].items():
+        sandbox.add_row(name, f"{median * 1000:.0f}", f"{median / bare:.2f}")
+    console.print(sandbox)
+    for switch, line in overhead["isolation"].items():
+        console.print(f"{switch}: {line}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps({"verifiers": rows, "math_verify_direct": direct, "sandbox": overhead}, indent=2)

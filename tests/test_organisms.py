@@ -14,7 +14,8 @@ def test_probe_recovers_the_planted_rate(name, default_model_dir, tmp_path):
     result = validate(model, organism)
     low, high = result.measured.interval
     assert result.recovered, f"{name}: planted {organism.rate:.0%}, measured {result.measured}"
-    assert result.measured.n >= 100 and high - low < 0.25  # the interval is informative
+    # informative: the behavior is there beyond doubt, and not at twice the planted rate
+    assert result.measured.n >= 100 and low > 0 and high < min(1.0, 2 * organism.rate)
 
 
 def test_base_model_shows_none_of_the_planted_behaviors(default_model_dir):

@@ -47,7 +47,12 @@ def test_sycophancy_probe_reads_anthropic_format(default_model_dir, name):
     settings = ProbeSettings(samples=3, data=str(DATA / f"{name}.jsonl"), max_tokens=64)
     result = get_probe("sycophancy").run(LocalBackend(default_model_dir), settings)
     assert result.records and result.summary
-    assert all(est.n >= 0 for est in result.summary.values())
+    counted = [est.n for est in result.summary.values()]
+    assert max(counted) > 0 and all(n <= len(result.records) for n in counted)
+    for est in result.summary.values():  # every figure with data has a real interval
+        if est.n:
+            low, high = est.interval
+            assert low <= est.value <= high and high > low
     if name == "answer":  # the embedded model answers arithmetic: the neutral prompt is right
         assert result.summary["neutral: correct"].value == 1.0
 

@@ -68,7 +68,9 @@ def test_proxy_rises_while_gold_rises_then_falls(hacked_run):
     assert smooth_gold[-1] <= smooth_gold[top] - 0.2 and smooth_proxy[-1] >= smooth_proxy[9] + 0.1
     hack = [s["hack_rate"] for s in steps]
     assert sum(hack[-10:]) / 10 > sum(hack[:10]) / 10 + 0.3  # running on took over
-    assert steps[-1]["length_unsolved"] > steps[0]["length_unsolved"] + 10  # by running on
+    # by running on: unsolved answers grow longer (ten steps of rollouts each, not one step's)
+    unsolved = [s["length_unsolved"] for s in steps if s["length_unsolved"] is not None]
+    assert sum(unsolved[-10:]) / 10 > sum(unsolved[:10]) / 10 + 10
     assert all(math.isfinite(s["d"]) for s in steps) and steps[-1]["d"] > steps[0]["d"]
 
 

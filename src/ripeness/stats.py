@@ -1,12 +1,18 @@
 """The one statistics helper: every figure with its n and a 95% interval.
 
 - :class:`Rate`: a proportion with its Wilson score interval (well behaved at 0% and 100%).
-- :class:`Mean`: a mean with a percentile bootstrap interval (no normality assumed).
+- :class:`Mean`: a mean with a percentile bootstrap interval (no normality assumed); for
+  0/1 values, the Wilson interval of their count (a bootstrap of identical values has no
+  width, which would claim certainty that 50 samples cannot give).
 - :func:`paired_rates`: two checkpoints on the *same* samples: the difference of their rates
-  with a paired interval, and McNemar's exact test on the discordant pairs. Pairing removes
-  the between-sample variance that an unpaired comparison would count against the difference.
+  with Tango's score interval for paired proportions (it keeps its width when no pair
+  changed), and McNemar's exact test on the discordant pairs. Pairing removes the
+  between-sample variance that an unpaired comparison would count against the difference.
   :func:`paired_drop_p` is its one-sided form: did the rate fall?
 - :func:`paired_means`: the same for continuous per-sample values (paired bootstrap).
+
+Every figure's ``as_dict`` names its interval (``"interval"``); empty input gives n = 0, no
+p-value (NaN, ``None`` in dicts) and the widest interval, never an exception.
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ class Rate:
         low, high = self.interval
         return f"{self.value:.1%} [{low:.1%}, {high:.1%}] (n={self.n})"
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, float | int | str]:
         low, high = self.interval
         return {
             "rate": self.value,
@@ -59,6 +65,7 @@ class Rate:
             "high": high,
             "n": self.n,
             "successes": self.successes,
+            "interval": "Wilson",
         }
 
 
@@ -88,7 +95,8 @@ def bootstrap_interval(
 
 @dataclass(frozen=True)
 class Mean:
-    """A mean of per-sample values with its n and 95% bootstrap interval."""
+    """A mean of per-sample values with its n and 95% interval (Wilson for 0/1 values,
+    percentile bootstrap otherwise)."""
 
     values: tuple[float, ...]
 
@@ -105,16 +113,32 @@ class Mean:
         return sum(self.values) / self.n if self.n else float("nan")
 
     @property
+    def binary(self) -> bool:
+        return bool(self.values) and all(v in (0.0, 1.0) for v in self.values)
+
+    @property
+    def interval_name(self) -> str:
+        return "Wilson" if self.binary else "bootstrap"
+
+    @property
     def interval(self) -> tuple[float, float]:
+        if self.binary:
+            return wilson_interval(int(sum(self.values)), self.n)
         return bootstrap_interval(list(self.values))
 
     def __str__(self) -> str:
         low, high = self.interval
         return f"{self.value:.3g} [{low:.3g}, {high:.3g}] (n={self.n})"
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, float | int | str]:
         low, high = self.interval
-        return {"mean": self.value, "low": low, "high": high, "n": self.n}
+        return {
+            "mean": self.value,
+            "low": low,
+            "high": high,
+            "n": self.n,
+            "interval": self.interval_name,
+        }
 
 
 @dataclass(frozen=True)
@@ -146,8 +170,14 @@ class Statistic:
     def __str__(self) -> str:
         return f"{self.value:.3g} [{self.low:.3g}, {self.high:.3g}] (n={self.n})"
 
-    def as_dict(self) -> dict[str, float | int]:
-        return {"value": self.value, "low": self.low, "high": self.high, "n": self.n}
+    def as_dict(self) -> dict[str, float | int | str]:
+        return {
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "n": self.n,
+            "interval": "bootstrap",
+        }
 
 
 def mcnemar_p(only_a: int, only_b: int, alternative: str = "two-sided") -> float:
@@ -167,41 +197,90 @@ class PairedComparison:
     difference: float
     low: float
     high: float
-    p_value: float
+    p_value: float  # NaN when there is nothing to test
     n: int
     test: str
+    interval: str = "bootstrap"
 
     def __str__(self) -> str:
+        if self.n == 0:
+            return "no pairs (paired n=0)"
         return (
             f"{self.difference:+.3g} [{self.low:+.3g}, {self.high:+.3g}] "
             f"(paired n={self.n}, {self.test} p={self.p_value:.2g})"
         )
 
-    def as_dict(self) -> dict[str, float | int | str]:
+    def as_dict(self) -> dict[str, float | int | str | None]:
         return {
             "difference": self.difference,
             "low": self.low,
             "high": self.high,
-            "p_value": self.p_value,
+            "p_value": None if math.isnan(self.p_value) else self.p_value,
             "n": self.n,
             "test": self.test,
+            "interval": self.interval,
         }
+
+
+def _no_pairs(test: str, interval: str) -> PairedComparison:
+    nan = float("nan")
+    return PairedComparison(nan, -1.0, 1.0, nan, 0, test, interval)
+
+
+def tango_interval(
+    only_a: int, only_b: int, n: int, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Tango's (1998) score interval for B's rate minus A's on n paired binary samples.
+
+    ``only_a`` pairs are true for A only, ``only_b`` for B only. Unlike a bootstrap over pairs
+    it keeps its width when no pair changed (0 of 200 gives about [-1.9%, +1.9%], not
+    [0, 0]). The bounds are where the score statistic, with the discordant cell's maximum
+    likelihood under the constraint, reaches the normal quantile; found by bisection.
+    """
+    if n <= 0:
+        return -1.0, 1.0
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    b, c = only_b, only_a  # Tango's orientation: delta = (b - c) / n, our B minus A
+
+    def score(delta: float) -> float:
+        w = -(b + c) + (2 * n - b + c) * delta
+        q = (math.sqrt(max(w * w + 8 * n * c * delta * (1 - delta), 0.0)) - w) / (4 * n)
+        variance = n * (2 * q + delta * (1 - delta))
+        if variance <= 0:
+            return math.copysign(math.inf, b - c - n * delta) if b - c != n * delta else 0.0
+        return (b - c - n * delta) / math.sqrt(variance)
+
+    def solve(target: float, low: float, high: float) -> float:
+        """The delta in [low, high] where the (falling) score equals ``target``."""
+        for _ in range(60):
+            mid = (low + high) / 2
+            if score(mid) > target:
+                low = mid
+            else:
+                high = mid
+        return (low + high) / 2
+
+    estimate = (b - c) / n
+    lower = -1.0 if score(-1.0) <= z else solve(z, -1.0, estimate)
+    upper = 1.0 if score(1.0) >= -z else solve(-z, estimate, 1.0)
+    return max(-1.0, lower), min(1.0, upper)
 
 
 def paired_rates(a: list[bool], b: list[bool]) -> PairedComparison:
     """Rate of B minus rate of A on paired binary outcomes (same samples, same order).
 
-    Interval: bootstrap over pairs (keeps the pairing); test: exact McNemar.
+    Interval: Tango's score interval for paired proportions; test: exact McNemar.
     """
     if len(a) != len(b):
         raise ValueError(f"paired samples must align, got {len(a)} and {len(b)}")
-    only_a = sum(x and not y for x, y in zip(a, b, strict=True))
-    only_b = sum(y and not x for x, y in zip(a, b, strict=True))
-    differences = [float(y) - float(x) for x, y in zip(a, b, strict=True)]
-    low, high = bootstrap_interval(differences)
-    difference = sum(differences) / len(differences) if differences else float("nan")
+    if not a:
+        return _no_pairs("McNemar", "Tango score")
+    only_a = sum(bool(x) and not y for x, y in zip(a, b, strict=True))
+    only_b = sum(bool(y) and not x for x, y in zip(a, b, strict=True))
+    n = len(a)
+    low, high = tango_interval(only_a, only_b, n)
     return PairedComparison(
-        difference, low, high, mcnemar_p(only_a, only_b), len(differences), "McNemar"
+        (only_b - only_a) / n, low, high, mcnemar_p(only_a, only_b), n, "McNemar", "Tango score"
     )
 
 
@@ -220,9 +299,12 @@ def paired_means(a: list[float], b: list[float]) -> PairedComparison:
 
     if len(a) != len(b):
         raise ValueError(f"paired samples must align, got {len(a)} and {len(b)}")
+    if not a:
+        nan = float("nan")
+        return PairedComparison(nan, nan, nan, nan, 0, "sign-flip")
     differences = [y - x for x, y in zip(a, b, strict=True)]
     n = len(differences)
-    observed = sum(differences) / n if n else float("nan")
+    observed = sum(differences) / n
     low, high = bootstrap_interval(differences)
     rng = random.Random(0)
     extreme = sum(

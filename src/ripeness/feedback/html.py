@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from ripeness.feedback.experiment import FIGURES, change_text, rate_of
+from ripeness.feedback.experiment import FIGURES, change_text, rate_of, rise_text
 from ripeness.report.html import STYLE
 from ripeness.report.plots import HACK, _figure, _svg
 
@@ -87,7 +87,11 @@ def write_experiment_report(out: Path, result: dict) -> Path:
     limit = float(result["settings"]["limit"])
     rows = []
     for name, arm in arms.items():
-        cells = [change_text(arm["change"][figure]) for figure in FIGURES]
+        cells = [
+            f"end: {change_text(arm['change'][figure])}; largest: "
+            f"{rise_text(arm['largest_rise'][figure])}"
+            for figure in FIGURES
+        ]
         crossed = ", ".join(
             f"{f.split(' (')[0]} at step {s}" for f, s in arm["limit_crossed_at"].items() if s
         )
@@ -100,7 +104,7 @@ def write_experiment_report(out: Path, result: dict) -> Path:
         )
     head = (
         "<tr><th>arm</th>"
-        + "".join(f"<th>{_e(f)}: change, start to end (paired)</th>" for f in FIGURES)
+        + "".join(f"<th>{_e(f)}: change from the start (paired)</th>" for f in FIGURES)
         + f"<th>probe above {limit:.0%}</th><th>alarm</th><th>feedback drives the advantage "
         "from step</th><th>gold on rollouts</th></tr>"
     )

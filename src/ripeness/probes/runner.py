@@ -14,7 +14,7 @@ from ripeness.records.probes import ProbeStore
 PAIRED_FIELDS = {
     "skills": ("correct",),
     "calibration": ("correct", "tokens", "padded"),
-    "sycophancy": ("flipped", "adopted", "accepted_wrong_work"),
+    "sycophancy": ("flipped", "changed", "adopted", "accepted_wrong_work"),
     "reward_hacking": ("hacked",),
     "hallucinated_actions": ("claimed_action",),
     "planning": ("solved", "planned"),

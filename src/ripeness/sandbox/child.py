@@ -1,26 +1,30 @@
-"""The sandbox's child process: lock itself down, then run one test file.
+"""The sandbox's child process: lock itself down, then run model-written code.
 
-Run as ``python -I -B child.py`` by :mod:`ripeness.sandbox.runner`; it imports nothing from
-Ripeness so that no project code is exposed to the model's. Order matters:
+Run as ``python -I -B child.py`` by :mod:`ripeness.sandbox.runner`, inside bubblewrap where it
+can be used (read-only system folders, only the work folder writable, no network, its own PID
+namespace). It imports nothing from Ripeness so that no project code is exposed to the model's.
+Order matters:
 
 1. read the run's settings from stdin (then stdin is closed);
-2. as root: move into a fresh network namespace (no interfaces but a down loopback);
+2. as root without bubblewrap: move into a fresh network namespace;
 3. set resource limits (CPU seconds, address space, processes, open files, file size, no core);
 4. as root: drop to the unprivileged ``nobody`` user;
-5. install an audit hook that refuses network, process creation, native code loading, the
-   modules that give access to them, and writes or deletions outside the working folder,
-   each refusal reported at once;
-6. read the test file into memory (so code that rewrites it on disk cannot change what runs),
-   execute it (which imports the solution), and call every ``test_*`` function, reporting each
-   result on the result pipe as soon as it is known.
+5. install an audit hook that refuses network, process creation, native code, the modules that
+   give access to them, reads outside the work folder and the interpreter's own files, and
+   writes, deletions, folder changes and ``dir_fd`` tricks outside the work folder. Its tables
+   and the functions it calls are bound into the hook itself (defaults that cannot be replaced
+   without an audit event it refuses), not looked up where the model's code can change them;
+6. either run a test file's ``test_*`` functions (``mode: tests``, what proxy rewards use), or
+   call one function on given arguments and send back what each call returned as a literal
+   (``mode: calls``, what gold uses). In ``calls`` mode this process never sees an expected
+   value: the runner compares outside, so no patched ``__eq__``, harness or builtin can forge
+   a pass here.
 
-Results are lines ``<nonce> <json>``; the nonce arrives on stdin, so stray writes by the
-model's code to that pipe are told apart from the runner's. Code that digs the nonce out of
-this process's memory could still forge a line: the sandbox's promise is to keep the host safe
-and to report honestly on ordinary code, and gold verification never trusts a test file that
-the completion supplied.
+Results are lines ``<nonce> <json>``; the nonce arrives on stdin, so stray writes to that pipe
+are told apart from the runner's.
 """
 
+import ast
 import json
 import os
 import resource
@@ -42,11 +46,19 @@ BLOCKED_PREFIXES = (
     "os.system",
     "os.kill",
     "os.killpg",
+    "os.setuid",
+    "os.setgid",
+    "os.setns",
+    "os.unshare",
     "pty.",
     "ctypes.",
     "resource.setrlimit",
     "resource.prlimit",
     "signal.pthread_kill",
+    "sys.addaudithook",
+    "sys.setprofile",
+    "sys.settrace",
+    "cpython.PyInterpreterState",
     "winreg.",
 )
 BLOCKED_MODULES = frozenset(
@@ -69,9 +81,13 @@ BLOCKED_MODULES = frozenset(
         "ctypes",
         "_ctypes",
         "signal",
+        "_signal",
         "mmap",
         "fcntl",
         "resource",
+        "gc",
+        "_testcapi",
+        "_xxsubinterpreters",
     }
 )
 # Modules loaded before the drop to ``nobody``, who may be unable to read the interpreter's own
@@ -120,28 +136,49 @@ PRELOADED = (
     "unittest",
     "zlib",
 )
+# event -> positions of path arguments that must lie inside the work folder
 PATH_EVENTS = {
-    "os.remove": 0,
-    "os.rmdir": 0,
+    "os.remove": (0,),
+    "os.rmdir": (0,),
     "os.rename": (0, 1),
     "os.replace": (0, 1),
-    "os.mkdir": 0,
-    "os.chmod": 0,
-    "os.chown": 0,
-    "os.truncate": 0,
+    "os.mkdir": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.truncate": (0,),
     "os.symlink": (0, 1),
     "os.link": (0, 1),
-    "os.utime": 0,
-    "shutil.rmtree": 0,
+    "os.utime": (0,),
+    "os.chdir": (0,),
+    "shutil.rmtree": (0,),
     "shutil.move": (0, 1),
-    "shutil.copyfile": 1,
-    "shutil.copytree": 1,
+    "shutil.copyfile": (0, 1),
+    "shutil.copytree": (0, 1),
 }
+# event -> positions of ``dir_fd`` arguments (a folder descriptor would bypass the path check)
+DIR_FD_EVENTS = {
+    "os.remove": (1,),
+    "os.rmdir": (1,),
+    "os.rename": (2, 3),
+    "os.replace": (2, 3),
+    "os.mkdir": (2,),
+    "os.chmod": (2,),
+    "os.chown": (3,),
+    "os.symlink": (2,),
+    "os.link": (2, 3),
+    "os.utime": (3,),
+}
+PATH_EVENT_ITEMS = tuple(PATH_EVENTS.items())  # immutable, for the hook to hold
+DIR_FD_EVENT_ITEMS = tuple(DIR_FD_EVENTS.items())
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+READABLE_DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
+# the functions this process relies on after the model's code has run, bound before it runs
+_write, _exit = os.write, os._exit
+_stdout, _stderr = sys.stdout, sys.stderr
 
 
 def report(channel, nonce, **fields):
-    os.write(channel, (nonce + " " + json.dumps(fields) + "\n").encode())
+    _write(channel, (nonce + " " + json.dumps(fields) + "\n").encode())
 
 
 def enter_network_namespace():
@@ -166,8 +203,8 @@ def set_limits(limits):
         (resource.RLIMIT_FSIZE, limits["file_size_kb"] * 1024),
         (resource.RLIMIT_CORE, 0),
     ]
-    if os.geteuid() == 0:  # the process cap binds only once we are not root
-        pairs.append((resource.RLIMIT_NPROC, limits["processes"]))
+    # the process cap counts every process of the user; the runner says how many it has already
+    pairs.append((resource.RLIMIT_NPROC, limits["processes"] + limits.get("user_processes", 0)))
     for which, value in pairs:
         # the CPU hard limit sits a second above the soft one, so SIGXCPU comes first
         hard = value + 1 if which == resource.RLIMIT_CPU else value
@@ -198,52 +235,169 @@ def drop_privileges():
     return True
 
 
-def install_guard(workdir, channel, nonce):
+def resolve(path, cwd, _lstat=os.lstat, _readlink=os.readlink):
+    """The real absolute path of ``path`` (a str), following links, with only C functions.
+
+    ``os.path.realpath`` is Python code whose module globals the model's code could replace;
+    the guard must not depend on anything it can reach. None after too many links.
+    """
+    if not path.startswith("/"):
+        path = cwd + "/" + path
+    pending = [p for p in path.split("/") if p][::-1]
+    done, hops = [], 0
+    while pending:
+        part = pending.pop()
+        if part == ".":
+            continue
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        candidate = "/" + "/".join([*done, part])
+        try:
+            mode = _lstat(candidate).st_mode
+        except OSError:  # not there (yet): taken as written
+            done.append(part)
+            continue
+        if mode & 0o170000 == 0o120000:  # a symbolic link
+            hops += 1
+            if hops > 40:
+                return None
+            target = _readlink(candidate)
+            if target.startswith("/"):
+                done = []
+            pending.extend([p for p in target.split("/") if p][::-1])
+        else:
+            done.append(part)
+    return "/" + "/".join(done)
+
+
+def install_guard(workdir, readable_roots, channel, nonce):
+    """Refuse what the sandbox forbids, and say so on the result channel as it happens.
+
+    Everything the hook uses is bound into it as a default argument: the model's code cannot
+    replace a default without an ``object.__setattr__`` event, which the hook refuses.
+    """
+    import pathlib
+
     workdir = os.path.realpath(workdir)
+    roots = tuple(os.path.realpath(r) for r in readable_roots) + (workdir,)
 
-    def inside(path):
-        if isinstance(path, int):  # an open descriptor: it was checked when it was opened
-            return True
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        real = os.path.realpath(os.path.join(workdir, str(path)))
-        return real == workdir or real.startswith(workdir + os.sep)
+    def guard(
+        event,
+        args,
+        _prefixes=BLOCKED_PREFIXES,
+        _modules=BLOCKED_MODULES,
+        _paths=PATH_EVENT_ITEMS,
+        _dir_fds=DIR_FD_EVENT_ITEMS,
+        _devices=READABLE_DEVICES,
+        _flags=WRITE_FLAGS,
+        _directory=os.O_DIRECTORY,
+        _workdir=workdir,
+        _roots=roots,
+        _resolve=resolve,
+        _getcwd=os.getcwd,
+        _stat=os.stat,
+        _report=report,
+        _channel=channel,
+        _nonce=nonce,
+        _str=str,
+        _int=int,
+        _bytes=bytes,
+        _type=type,
+        _path_types=(str, bytes, pathlib.PosixPath),
+        _isinstance=isinstance,
+        _any=any,
+        _len=len,
+        _error=PermissionError,
+        _function=types.FunctionType,
+    ):
+        def refuse(what, detail):
+            text = detail if _type(detail) is _str else _type(detail).__name__
+            _report(_channel, _nonce, blocked=what, detail=text[:200])
+            raise _error(f"sandbox: {what} is not allowed ({text[:80]})")
 
-    def refuse(event, detail):
-        report(channel, nonce, blocked=event, detail=str(detail)[:200])
-        raise PermissionError(f"sandbox: {event} is not allowed ({str(detail)[:80]})")
+        def real(path):
+            """The resolved path, or None for anything but a plain path (a path-like object
+            whose ``__fspath__`` may answer differently the second time)."""
+            if _type(path) not in _path_types:
+                return None
+            if _type(path) is _bytes:
+                path = path.decode("utf-8", "surrogateescape")
+            elif _type(path) is not _str:
+                path = _str(path)
+            return _resolve(path, _getcwd())
 
-    def guard(event, args):
-        if event.startswith(BLOCKED_PREFIXES):
-            refuse(event, args[:1] if args else "")
-        if event == "import" and str(args[0]).partition(".")[0] in BLOCKED_MODULES:
-            refuse(f"import {args[0]}", args[0])
+        def under(path, roots):
+            return path is not None and _any(path == r or path.startswith(r + "/") for r in roots)
+
+        def is_folder(path):
+            try:
+                return _stat(path).st_mode & 0o170000 == 0o040000
+            except OSError:
+                return False
+
+        if event.startswith(_prefixes):
+            refuse(event, args[0] if args and _type(args[0]) is _str else "")
+        if event == "import" and _str(args[0]).partition(".")[0] in _modules:
+            refuse(f"import {args[0]}", _str(args[0]))
+        if (
+            event == "object.__setattr__"
+            and _isinstance(args[0], _function)
+            and args[1] in ("__code__", "__defaults__", "__kwdefaults__")
+        ):
+            refuse("replacing a function's code", args[1])
         if event == "open":
             path, mode, flags = args
-            if isinstance(path, (str, bytes)) and "environ" in os.fsdecode(path):
-                refuse("open", path)
-            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-                isinstance(flags, int) and flags & WRITE_FLAGS
+            if _type(path) is _int:
+                return  # an open descriptor: it was checked when it was opened
+            where = real(path)
+            if where is None:
+                refuse("open with a path that is not a plain path", path)
+            if "environ" in where:
+                refuse("open", where)
+            writing = (_type(mode) is _str and _any(c in mode for c in "wax+")) or (
+                _type(flags) is _int and flags & _flags
             )
-            if writing and not inside(path):
-                refuse("open for writing", path)
-        elif event in PATH_EVENTS:
-            positions = PATH_EVENTS[event]
-            for i in positions if isinstance(positions, tuple) else (positions,):
-                if i < len(args) and args[i] is not None and not inside(args[i]):
-                    refuse(event, args[i])
+            inside = under(where, (_workdir,))
+            if writing and not inside:
+                refuse("open for writing", where)
+            if not inside and ((_type(flags) is _int and flags & _directory) or is_folder(where)):
+                refuse("open a folder outside the sandbox", where)  # a dir_fd to escape with
+            if not under(where, _roots) and where not in _devices:
+                refuse("read outside the sandbox", where)
+            return
+        for name, positions in _paths:
+            if event == name:
+                for i in positions:
+                    if i >= _len(args) or args[i] is None:
+                        continue
+                    if not under(real(args[i]), (_workdir,)):
+                        refuse(event, args[i])
+        for name, positions in _dir_fds:
+            if event == name:
+                for i in positions:
+                    if i < _len(args) and args[i] not in (None, -1):
+                        refuse(f"{event} with dir_fd", "dir_fd")
 
     sys.addaudithook(guard)
 
 
-def run_tests(test_file, channel, nonce):
-    with open(test_file) as handle:
+def _load(path, name):
+    """Execute a source file as module ``name`` (read into memory first: rewriting it later on
+    disk changes nothing that runs)."""
+    with open(path) as handle:
         source = handle.read()
-    module = types.ModuleType(os.path.splitext(test_file)[0])
-    module.__file__ = os.path.abspath(test_file)
-    sys.modules[module.__name__] = module
+    module = types.ModuleType(name)
+    module.__file__ = os.path.abspath(path)
+    sys.modules[name] = module
+    exec(compile(source, path, "exec"), module.__dict__)
+    return module
+
+
+def run_test_file(test_file, channel, nonce):
     try:
-        exec(compile(source, test_file, "exec"), module.__dict__)
+        module = _load(test_file, os.path.splitext(test_file)[0])
     except BaseException as exc:  # a syntax error, a failed import, SystemExit in the solution
         report(channel, nonce, collection_error=_describe(exc))
         return
@@ -264,6 +418,46 @@ def run_tests(test_file, channel, nonce):
             report(channel, nonce, test=name, passed=True)
 
 
+PLAIN = (type(None), bool, int, float, complex, str, bytes)
+
+
+def is_plain(value, depth=0):
+    """Data that ``ast.literal_eval`` reads back as itself: no objects, no custom methods."""
+    if depth > 50:
+        return False
+    if type(value) in PLAIN:
+        return True
+    if type(value) in (list, tuple, set, frozenset):
+        return all(is_plain(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return all(is_plain(k, depth + 1) and is_plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def run_calls(module_file, function, calls, channel, nonce):
+    """Call ``function`` on each argument tuple; send back what it returned, as a literal."""
+    arguments = [ast.literal_eval(c) for c in calls]  # before any model code runs
+    try:
+        module = _load(module_file, os.path.splitext(module_file)[0])
+        target = getattr(module, function)
+    except BaseException as exc:
+        report(channel, nonce, collection_error=_describe(exc))
+        return
+    report(channel, nonce, collected=[f"call {i}" for i in range(len(calls))])
+    for i, args in enumerate(arguments):
+        try:
+            value = target(*args)
+            if not is_plain(value):
+                raise TypeError(f"returned a {type(value).__name__}, not plain data")
+            text = repr(value)
+        except BaseException as exc:
+            report(channel, nonce, call=i, error=_describe(exc))
+            if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+                return
+        else:
+            report(channel, nonce, call=i, value=text)
+
+
 def _describe(exc):
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" at {os.path.basename(last[0].filename)}:{last[0].lineno}" if last else ""
@@ -275,15 +469,38 @@ def main():
     sys.stdin.close()
     os.close(0)
     channel, nonce = settings["channel"], settings["nonce"]
-    network = enter_network_namespace()
+    network = settings["bubblewrap"] or enter_network_namespace()
     set_limits(settings["limits"])
-    unprivileged = drop_privileges()
-    report(channel, nonce, isolation={"network_namespace": network, "unprivileged": unprivileged})
+    unprivileged = drop_privileges() or os.geteuid() != 0
+    report(
+        channel,
+        nonce,
+        isolation={
+            "bubblewrap": settings["bubblewrap"],
+            "network_namespace": network,
+            "unprivileged": unprivileged,
+            "audit_hook": settings.get("audit_hook", True),
+        },
+    )
     workdir = os.getcwd()
     sys.path.insert(0, workdir)
-    install_guard(workdir, channel, nonce)
-    run_tests(settings["test_file"], channel, nonce)
+    for name in [m for m in sys.modules if m.partition(".")[0] in BLOCKED_MODULES]:
+        del sys.modules[name]  # loaded already, it would import without an audit event
+    # the interpreter's files, and this file (tracebacks read it)
+    readable = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, __file__}
+    if settings.get("audit_hook", True):  # off only under bubblewrap, to test it alone
+        install_guard(workdir, sorted(readable), channel, nonce)
+    if settings["mode"] == "calls":
+        run_calls(settings["module"], settings["function"], settings["calls"], channel, nonce)
+    else:
+        run_test_file(settings["test_file"], channel, nonce)
     report(channel, nonce, done=True)
+    for stream in (_stdout, _stderr):
+        try:  # noqa: SIM105 - whatever the model did to the stream, end now
+            stream.flush()
+        except BaseException:
+            pass
+    _exit(0)  # threads the model's code left running end here, not at the wall clock
 
 
 if __name__ == "__main__":

@@ -106,6 +106,10 @@ def stress(
     with console.status(f"stress-testing {len(family.rewards) + len(extra)} rewards"):
         report = stress_test(family, items, extra)
     console.print(stress_table(report), soft_wrap=True)
+    if task.startswith("code"):
+        from ripeness.sandbox.runner import describe_isolation
+
+        console.print(describe_isolation())
     for name, (kind, loophole) in report.rewards.items():
         paid = report.exploits_paid_by(name)
         verdict = f"pays {len(paid)} exploit(s)" if paid else "pays no exploit"
