@@ -33,11 +33,12 @@ from rich.console import Console
 from rich.table import Table
 
 from ripeness.models.backends import LocalBackend, OpenAIBackend
-from ripeness.models.embedded import init_embedded_model
-from ripeness.probes.base import ProbeSettings, get_probe
+from ripeness.probes.base import ProbeSettings
+from ripeness.probes.catalog import get_probe
 from ripeness.probes.skills import heldout_items
 from ripeness.progress import quiet_libraries
 from ripeness.tasks.arithmetic import ArithmeticFamily
+from ripeness.train.embedded import init_embedded_model
 
 MAX_TOKENS = 96
 

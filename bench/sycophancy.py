@@ -20,14 +20,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ripeness.feedback.experiment import (
-    FIGURES,
-    SycophancyExperiment,
-    change_text,
-    run_experiment,
-)
-from ripeness.models.embedded import init_embedded_model, is_built
+from ripeness.feedback.experiment import SycophancyExperiment, run_experiment
+from ripeness.feedback.figures import FIGURES, change_text
+from ripeness.models.embedded import is_built
 from ripeness.progress import quiet_libraries
+from ripeness.train.embedded import init_embedded_model
 
 
 def main() -> None:

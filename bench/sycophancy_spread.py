@@ -32,8 +32,9 @@ SIZE_FLOOR = 10  # the test's floor on paired n before a figure may decide anyth
 def build(model: Path, threads: int) -> None:
     import torch
 
-    from ripeness.models.embedded import init_embedded_model, is_built
+    from ripeness.models.embedded import is_built
     from ripeness.progress import quiet_libraries
+    from ripeness.train.embedded import init_embedded_model
 
     torch.set_num_threads(threads)
     quiet_libraries()

@@ -25,10 +25,10 @@ from rich.table import Table
 
 from ripeness.display import accuracy_table
 from ripeness.evaluation import evaluate_model_dir
-from ripeness.models.embedded import init_embedded_model
 from ripeness.models.tiny import SIZES, build_model
 from ripeness.models.tokenizer import build_tokenizer
 from ripeness.progress import quiet_libraries
+from ripeness.train.embedded import init_embedded_model
 from ripeness.train.sft import WarmStartConfig, warm_start
 
 BARS = {"minutes": 3.0, "easy_accuracy": 0.90, "hardest_accuracy": 0.50}

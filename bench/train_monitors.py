@@ -28,13 +28,15 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, T
 from trl import GRPOTrainer
 
 from ripeness.evaluation import gold_accuracy
-from ripeness.models.embedded import init_embedded_model
 from ripeness.progress import quiet_libraries
 from ripeness.records.run import RunDirectory
-from ripeness.tasks.base import reward_by_name, to_dataset
-from ripeness.tasks.registry import get_family
+from ripeness.tasks.base import to_dataset
+from ripeness.tasks.registry import get_family, reward_by_name
+from ripeness.train.callbacks import MonitorCallback
 from ripeness.train.config import TrainConfig
-from ripeness.train.grpo import MonitorCallback, RolloutMonitor, grpo_args, train
+from ripeness.train.embedded import init_embedded_model
+from ripeness.train.rollouts import RolloutMonitor
+from ripeness.train.run import grpo_args, train
 
 
 class StepTimer(TrainerCallback):

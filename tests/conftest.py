@@ -43,8 +43,8 @@ def default_model_dir(tmp_path_factory) -> Path:
     """
     if os.environ.get("RIPENESS_TEST_MODEL"):
         return Path(os.environ["RIPENESS_TEST_MODEL"])
-    from ripeness.models.embedded import init_embedded_model
     from ripeness.progress import quiet_libraries
+    from ripeness.train.embedded import init_embedded_model
 
     quiet_libraries()
     out = tmp_path_factory.mktemp("default-model")

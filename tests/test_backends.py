@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from ripeness.models.backends import BackendError, LocalBackend, OpenAIBackend
-from ripeness.probes.base import ProbeSettings, get_probe
+from ripeness.probes.base import ProbeSettings
+from ripeness.probes.catalog import get_probe
 from ripeness.records.run import finite
 
 pytestmark = pytest.mark.slow

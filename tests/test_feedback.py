@@ -6,10 +6,9 @@ from ripeness.errors import RipenessError
 from ripeness.feedback.preferences import audit_preferences, simulate_feedback
 from ripeness.feedback.users import ThumbsModel
 from ripeness.tasks.arithmetic import ArithmeticFamily, extract_answer
-from ripeness.tasks.base import reward_by_name
 from ripeness.tasks.conversations import PUSHBACK_PHRASES
 from ripeness.tasks.proxies import FormatOnly, GatedReward
-from ripeness.tasks.registry import get_family
+from ripeness.tasks.registry import get_family, reward_by_name
 
 
 def test_feedback_rows_are_trl_preference_pairs_with_auditable_features():

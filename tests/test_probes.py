@@ -6,8 +6,9 @@ import pytest
 
 from helpers import assert_one_line_error, ripeness
 from ripeness.models.backends import LocalBackend
-from ripeness.probes.base import ProbeSettings, get_probe, probe_names
+from ripeness.probes.base import ProbeSettings
 from ripeness.probes.calibration import expected_calibration_error, tokens_after_answer
+from ripeness.probes.catalog import get_probe, probe_names
 from ripeness.probes.hallucinated_actions import claims_action
 from ripeness.probes.planning import plans_first
 from ripeness.probes.reward_hacking import contradict

@@ -15,14 +15,12 @@ import pytest
 
 from helpers import ripeness
 from ripeness.cli import main
-from ripeness.heldout import PROBE as HELDOUT_PROBE
-from ripeness.heldout import TRAINING
+from ripeness.evaluation import HELDOUT_PROBE, TRAINING
 from ripeness.records.probes import ProbeStore
-from ripeness.records.run import RunDirectory
+from ripeness.records.run import HELDOUT_GOLD, RunDirectory
 from ripeness.report.assess import Candidate, assess_run
 from ripeness.report.plots import svg_is_plot
 from ripeness.train.config import dump_config, load_config
-from ripeness.train.grpo import HELDOUT
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -45,7 +43,7 @@ def test_select_recommends_the_checkpoint_near_the_gold_peak_not_the_last(demo_d
     assert selection["chosen_step"] != last["step"]
     # near the gold peak: gold plateaus there, so the pick may be the marked checkpoint (nearest
     # the held-out peak) or a neighbour as good within the noise, never one past the fall
-    heldout = {e["step"]: e for e in RunDirectory(run).evals(HELDOUT)}
+    heldout = {e["step"]: e for e in RunDirectory(run).evals(HELDOUT_GOLD)}
     peak = max(heldout.values(), key=lambda e: e["rate"])
     assert marked["step"] == peak["step"] and marked["step"] < last["step"]
     assert abs(selection["chosen_step"] - marked["step"]) <= 20  # one probing interval

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ripeness.feedback.experiment import FIGURES, SycophancyExperiment, run_experiment
+from ripeness.feedback.experiment import SycophancyExperiment, run_experiment
+from ripeness.feedback.figures import FIGURES
 
 pytestmark = pytest.mark.slow
 

@@ -14,12 +14,12 @@ import pytest
 
 from ripeness.evaluation import gold_accuracy
 from ripeness.models.embedded import load_model
-from ripeness.records.run import RunDirectory
+from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory, outcomes
 from ripeness.stats import paired_drop_p
 from ripeness.tasks.arithmetic import ArithmeticFamily
 from ripeness.train.alarm import moving_mean
 from ripeness.train.config import TrainConfig
-from ripeness.train.grpo import HELDOUT, HELDOUT_PROXY, outcomes, train
+from ripeness.train.run import train
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def hacked_run(default_model_dir, tmp_path_factory):
 
 def test_proxy_rises_while_gold_rises_then_falls(hacked_run):
     _, run = hacked_run
-    gold, proxy = run.evals(HELDOUT), run.evals(HELDOUT_PROXY)
+    gold, proxy = run.evals(HELDOUT_GOLD), run.evals(HELDOUT_PROXY)
     assert [e["step"] for e in gold] == list(range(0, 101, 10)) == [e["step"] for e in proxy]
     peak = max(range(len(gold)), key=lambda i: gold[i]["rate"])
     assert 0 < peak < len(gold) - 1
@@ -92,7 +92,7 @@ def test_alarm_fires_and_the_marked_checkpoint_beats_the_final_one(hacked_run):
     marked_rate, final_rate = accuracy[marked[0]["step"]], accuracy[final["step"]]
     assert marked_rate.value > final_rate.value + 0.2
     assert marked_rate.interval[0] > final_rate.interval[1]  # the intervals do not overlap
-    evals = run.evals(HELDOUT)
+    evals = run.evals(HELDOUT_GOLD)
     assert evals[0]["step"] == 0 and evals[-1]["step"] == result.final_step
 
 
@@ -102,5 +102,5 @@ def test_gold_as_the_reward_raises_no_alarm(default_model_dir, tmp_path):
     assert result.alarm_step is None and run.events("alarm") == []
     steps = run.steps()
     assert all(s["hack_rate"] == 0 for s in steps)  # gold cannot be hacked by definition
-    gold = run.evals(HELDOUT)
+    gold = run.evals(HELDOUT_GOLD)
     assert fell(gold[0], gold[-1]) > 0.05  # training on the truth does not lose the truth

@@ -6,9 +6,7 @@ for bugs only.
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -86,28 +84,18 @@ def model_init(
     positive(examples, "--examples")
     _difficulties(max_difficulty)
     writable_dir(out, "model folder")
-    from ripeness.models.embedded import init_embedded_model
+    from ripeness.demo import warm_start_config
     from ripeness.progress import quiet_libraries
+    from ripeness.train.embedded import init_embedded_model
 
-    config = _warm_start_config(examples, max_difficulty, seed)
+    config = warm_start_config(examples, max_difficulty, seed)
     quiet_libraries()
     report = init_embedded_model(out, size.value, config, show_progress=not quiet)
-    ws = report.warm_start
+    sft = report.warm_start
     typer.echo(
-        f"saved {report.path} ({report.parameters:,} parameters; SFT {ws.steps} steps, "
-        f"{ws.tokens_per_second:,.0f} tokens/s, {report.total_seconds / 60:.1f} min)"
+        f"saved {report.path} ({report.parameters:,} parameters; SFT {sft.steps} steps, "
+        f"{sft.tokens_per_second:,.0f} tokens/s, {report.total_seconds / 60:.1f} min)"
     )
-
-
-def _warm_start_config(examples: int, max_difficulty: int, seed: int):
-    from ripeness.train.sft import WarmStartConfig
-
-    try:
-        return WarmStartConfig(
-            examples=examples, difficulties=_difficulties(max_difficulty), seed=seed
-        )
-    except ValueError as exc:
-        raise RipenessError(str(exc)) from None
 
 
 @model_app.command("eval")
@@ -153,59 +141,16 @@ def demo(
     monitoring, probe the checkpoints, select one, and write the report.
     """
     positive(steps, "--steps")
-    if not learning_rate > 0:  # before the model is built, not minutes later
+    if not learning_rate > 0:  # before the heavy imports, not seconds later
         raise RipenessError(f"--learning-rate must be positive, got {learning_rate}")
-    out = writable_dir(out, "demo folder")
-    from ripeness.display import stress_table
-    from ripeness.models.embedded import init_embedded_model, is_built
-    from ripeness.progress import console, quiet_libraries
+    from ripeness.demo import run_demo
+    from ripeness.progress import console
     from ripeness.report.cli import print_selection
-    from ripeness.report.html import write_report
-    from ripeness.tasks.arithmetic import ArithmeticFamily
-    from ripeness.tasks.stress import stress_test
-    from ripeness.train.cli import print_summary
-    from ripeness.train.config import TrainConfig, dump_config
-    from ripeness.train.grpo import resume_run, train
 
-    quiet_libraries()
-    start = time.perf_counter()
-    console.rule("1. build the embedded model")
-    model_dir = out / "model"
-    if is_built(model_dir):
-        console.print(f"reusing {model_dir}")
-    else:
-        config = _warm_start_config(examples, MAX_TRAINED_DIFFICULTY, seed=seed)
-        built = init_embedded_model(model_dir, "tiny", config, show_progress=not quiet)
-        ws = built.warm_start
-        console.print(
-            f"{built.parameters:,} parameters, SFT {ws.steps} steps at "
-            f"{ws.tokens_per_second:,.0f} tokens/s in {built.total_seconds / 60:.1f} min"
-        )
-    console.rule("2. stress-test the rewards the trainer could use")
-    family = ArithmeticFamily()
-    stress = stress_test(family, family.generate(20, seed, [1, 2, 3]))
-    console.print(stress_table(stress), soft_wrap=True)
-    (out / "stress.json").write_text(json.dumps(stress.as_dict(), indent=2))
-    console.rule("3. GRPO against the answer-anywhere proxy, watching gold along sqrt(KL)")
-    config = TrainConfig()
-    config.run.name, config.run.out, config.run.seed = "grpo", str(out), seed
-    config.model.path = str(model_dir)
-    config.grpo.steps = steps
-    config.grpo.learning_rate = learning_rate
-    config.monitor.alarm_action = "stop"
-    run_dir = config.run_dir()
-    if (run_dir / "config.toml").is_file():
-        console.print(f"resuming {run_dir}")
-        result = resume_run(run_dir, show_progress=not quiet)
-    else:
-        (out / "grpo.toml").write_text(dump_config(config))
-        result = train(config, show_progress=not quiet)
-    print_summary(result, console)
-    console.rule("4. probe the checkpoints, select one, write the report")
-    report, selection = write_report(run_dir, show_progress=not quiet)
-    print_selection(selection, console)
-    console.print(f"report: {report}")
-    typer.echo(f"demo finished in {(time.perf_counter() - start) / 60:.1f} min; results in {out}")
+    result = run_demo(out, examples, steps, learning_rate, seed, show_progress=not quiet)
+    print_selection(result.selection, console)
+    console.print(f"report: {result.report}")
+    typer.echo(f"demo finished in {result.minutes:.1f} min; results in {result.out}")
 
 
 def main(argv: list[str] | None = None) -> int:

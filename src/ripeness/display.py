@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 if TYPE_CHECKING:  # the real import pulls in torch, which a stress table does not need
-    from ripeness.probes.accuracy import LevelResult
+    from ripeness.evaluation import LevelResult
 
 
 def accuracy_table(

@@ -18,6 +18,7 @@ p-value (NaN, ``None`` in dicts) and the widest interval, never an exception.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -57,6 +58,19 @@ class Rate:
         low, high = self.interval
         return f"{self.value:.1%} [{low:.1%}, {high:.1%}] (n={self.n})"
 
+    def percent(self) -> str:
+        """Whole percents, as reports show them: ``40% (95% CI 33%-47%, n=300)``."""
+        low, high = self.interval
+        return f"{self.value:.0%} (95% CI {low:.0%}-{high:.0%}, n={self.n})"
+
+    @classmethod
+    def from_dict(cls, figure: Mapping | None) -> Rate | None:
+        """A rate back from its stored dict (``as_dict``, a probe summary figure, a trend
+        point); None when there is none, or it holds no samples, or it is not a rate."""
+        if not figure or figure.get("kind", "rate") != "rate" or not figure.get("n"):
+            return None
+        return cls(int(figure["successes"]), int(figure["n"]))
+
     def as_dict(self) -> dict[str, float | int | str]:
         low, high = self.interval
         return {
@@ -67,6 +81,13 @@ class Rate:
             "successes": self.successes,
             "interval": "Wilson",
         }
+
+
+def mean_of_present(values: Sequence[float | None]) -> float:
+    """The mean of the values that are there: ``None`` (TRL's "not applicable") and NaN are
+    absent, not zero; NaN when none is there."""
+    present = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(present) / len(present) if present else float("nan")
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:

@@ -43,7 +43,8 @@ def sycophancy_command(
     out = writable_dir(out, "experiment folder")
     quiet_libraries()
     if model is None:
-        from ripeness.models.embedded import init_embedded_model, is_built
+        from ripeness.models.embedded import is_built
+        from ripeness.train.embedded import init_embedded_model
 
         model = out / "model"
         if not is_built(model):

@@ -22,22 +22,17 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ripeness.evaluation import step_of_label
+from ripeness.feedback.figures import FIGURES, change_text, rise_text
+from ripeness.feedback.html import write_experiment_report
 from ripeness.feedback.preferences import audit_preferences, simulate_feedback
 from ripeness.feedback.users import ThumbsModel
 from ripeness.probes.base import compare
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import RunDirectory
-from ripeness.stats import PairedComparison, Rate
+from ripeness.stats import PairedComparison
 from ripeness.train.alarm import moving_mean
 from ripeness.train.config import RewardComponent, TrainConfig
-
-FIGURES = {  # probe figure -> (record part, record field)
-    "suggested answer adopted (seen)": ("suggestion", "adopted"),
-    # conditioned on a right first answer: its n collapses once an arm degrades the model
-    "pushback flip rate (seen)": ("pushback", "flipped"),
-    # every readable first answer, right or wrong: n stays the number of problems asked
-    "pushback changes the answer (seen)": ("pushback", "changed"),
-}
 
 
 @dataclass
@@ -119,7 +114,7 @@ def run_experiment(exp: SycophancyExperiment, show_progress: bool = True) -> dic
     from ripeness.feedback.reward_model import train_reward_model
     from ripeness.progress import console
     from ripeness.report.assess import all_candidates, assess_run, run_config
-    from ripeness.train.grpo import resume_run, train
+    from ripeness.train.run import resume_run, train
 
     exp.out.mkdir(parents=True, exist_ok=True)
     result: dict = {"settings": {k: str(v) for k, v in asdict(exp).items()}}
@@ -168,7 +163,7 @@ def run_experiment(exp: SycophancyExperiment, show_progress: bool = True) -> dic
             c["step"] == exp.steps for c in json.loads((run_dir / "checkpoints.json").read_text())
         )
         if not finished:
-            if (run_dir / "config.toml").is_file():
+            if (run_dir / RunDirectory.CONFIG).is_file():
                 resume_run(run_dir, show_progress)
             else:
                 train(config, show_progress=show_progress)
@@ -180,8 +175,6 @@ def run_experiment(exp: SycophancyExperiment, show_progress: bool = True) -> dic
         console.print(arm_line(name, arms[name]))
     result["arms"] = arms
     (exp.out / "experiment.json").write_text(json.dumps(result, indent=2))
-    from ripeness.feedback.html import write_experiment_report
-
     result["report"] = str(write_experiment_report(exp.out, result))
     return result
 
@@ -209,13 +202,13 @@ def arm_summary(run_dir: Path, limit: float) -> dict:
     store = ProbeStore(run_dir)
     run = RunDirectory.open_existing(run_dir)
     try:
-        labels = sorted(store.labels(), key=_step_of)
+        labels = sorted(store.labels(), key=step_of_label)
         trend: dict[str, list] = {f: [] for f in FIGURES}
         for label in labels:
             summary = store.summary(label, "sycophancy").get("sycophancy", {})
             for figure in FIGURES:
                 if figure in summary:
-                    trend[figure].append({"step": _step_of(label), **summary[figure]})
+                    trend[figure].append({"step": step_of_label(label), **summary[figure]})
         records = {label: store.records(label, "sycophancy") for label in labels}
         start, end = records[labels[0]], records[labels[-1]]
         change = {f: _paired(start, end, *FIGURES[f]) for f in FIGURES}
@@ -223,7 +216,8 @@ def arm_summary(run_dir: Path, limit: float) -> dict:
         # replies no probe can read, which an end-to-start comparison alone would miss
         by_step = {
             f: {
-                _step_of(label): _paired(start, records[label], *FIGURES[f]) for label in labels[1:]
+                step_of_label(label): _paired(start, records[label], *FIGURES[f])
+                for label in labels[1:]
             }
             for f in FIGURES
         }
@@ -277,10 +271,6 @@ def _feedback_share(step: dict) -> float | None:
     return learned[0] if learned else None
 
 
-def _step_of(label: str) -> int:
-    return 0 if label == "base" else int(label.split("-")[-1])
-
-
 def _paired(start: list[dict], end: list[dict], part: str, key: str) -> PairedComparison | None:
     def pick(records):
         return [r for r in records if r["part"] == part and r["phrasing"] == "seen"]
@@ -304,23 +294,6 @@ def audit_line(audit) -> str:
     )
 
 
-def change_text(change: dict | None) -> str:
-    """A paired start-to-end change as people read it: +32% [+16%, +52%] p=0.0078."""
-    if not change:
-        return "-"
-    return (
-        f"{change['difference']:+.0%} [{change['low']:+.0%}, {change['high']:+.0%}] "
-        f"p={change['p_value']:.2g}"
-    )
-
-
-def rise_text(rise: dict | None) -> str:
-    """The largest rise over the start: +90% [...] p=1e-05 at step 20 (of 2 checkpoints)."""
-    if not rise:
-        return "-"
-    return f"{change_text(rise)} at step {rise['step']} (of {rise['comparisons']}, Bonferroni)"
-
-
 def arm_line(name: str, arm: dict) -> str:
     pieces = [
         f"{figure}: end {change_text(c)}, largest {rise_text(arm['largest_rise'][figure])}"
@@ -328,7 +301,3 @@ def arm_line(name: str, arm: dict) -> str:
         if c
     ]
     return f"{name}: " + "; ".join(pieces)
-
-
-def rate_of(point: dict) -> Rate:
-    return Rate(int(point["successes"]), int(point["n"]))

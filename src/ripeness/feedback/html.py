@@ -5,16 +5,12 @@ Self-contained like the checkpoint report (inline SVG, no scripts, no requests).
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
-from ripeness.feedback.experiment import FIGURES, change_text, rate_of, rise_text
-from ripeness.report.html import STYLE
+from ripeness.feedback.figures import FIGURES, change_text, rise_text
+from ripeness.report.html import STYLE, escape
 from ripeness.report.plots import HACK, _figure, _svg
-
-
-def _e(text) -> str:
-    return html.escape(str(text))
+from ripeness.stats import Rate
 
 
 def trends_svg(arms: dict, limit: float) -> str:
@@ -23,7 +19,7 @@ def trends_svg(arms: dict, limit: float) -> str:
     for ax, figure in zip(axes, FIGURES, strict=False):
         for name, arm in arms.items():
             points = arm["trend"][figure]
-            rates = [rate_of(p) for p in points]
+            rates = [Rate.from_dict(p) for p in points]
             ax.errorbar(
                 [p["step"] for p in points],
                 [r.value for r in rates],
@@ -96,23 +92,23 @@ def write_experiment_report(out: Path, result: dict) -> Path:
             f"{f.split(' (')[0]} at step {s}" for f, s in arm["limit_crossed_at"].items() if s
         )
         rows.append(
-            f"<tr><td>{_e(name)}</td>"
-            + "".join(f"<td>{_e(c)}</td>" for c in cells)
-            + f"<td>{_e(crossed or 'never')}</td><td>{_e(arm['alarm_step'] or 'no')}</td>"
-            f"<td>{_e(arm['feedback_drives_advantage_from'] or 'never')}</td>"
+            f"<tr><td>{escape(name)}</td>"
+            + "".join(f"<td>{escape(c)}</td>" for c in cells)
+            + f"<td>{escape(crossed or 'never')}</td><td>{escape(arm['alarm_step'] or 'no')}</td>"
+            f"<td>{escape(arm['feedback_drives_advantage_from'] or 'never')}</td>"
             f"<td>{arm['gold_first']:.2f} → {arm['gold_last']:.2f}</td></tr>"
         )
     head = (
         "<tr><th>arm</th>"
-        + "".join(f"<th>{_e(f)}: change from the start (paired)</th>" for f in FIGURES)
+        + "".join(f"<th>{escape(f)}: change from the start (paired)</th>" for f in FIGURES)
         + f"<th>probe above {limit:.0%}</th><th>alarm</th><th>feedback drives the advantage "
         "from step</th><th>gold on rollouts</th></tr>"
     )
-    findings = "".join(f"<li>{_e(line)}</li>" for line in findings_of(arms, limit))
+    findings = "".join(f"<li>{escape(line)}</li>" for line in findings_of(arms, limit))
     audit = result["audit"]
     rm = result["reward_models"]
     audit_rows = "".join(
-        f"<tr><td>{_e(name)}</td><td>{a['n']}</td>"
+        f"<tr><td>{escape(name)}</td><td>{a['n']}</td>"
         + "".join(
             f"<td>{c['value']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}]</td>"
             for c in (

@@ -5,7 +5,7 @@ The reward model is a copy of the policy's backbone with a scalar head
 pairs. Its held-out pairwise accuracy says how well it learned the data; its **bias audit** says
 *what* it learned: on fresh users with a wrong belief, how often it scores an agreeable wrong
 reply above the correct one that contradicts the user. The result plugs into GRPO as the
-``reward_model:PATH`` reward of any task (see :func:`ripeness.tasks.base.reward_by_name`).
+``reward_model:PATH`` reward of any task (see :func:`ripeness.tasks.registry.reward_by_name`).
 """
 
 from __future__ import annotations

@@ -19,9 +19,8 @@ from dataclasses import asdict, dataclass
 
 from ripeness.tasks.arithmetic import Problem, extract_answer, format_answer, random_problem
 from ripeness.tasks.conversations import (
-    BELIEF_PHRASES,
     CONFIRMATION,
-    PUSHBACK_PHRASES,
+    belief_prompt,
     wrong_belief,
 )
 
@@ -68,19 +67,6 @@ class UserTurn:
     @property
     def prompt(self) -> list[Message]:
         return belief_prompt(self.problem, self.belief, self.kind)
-
-
-def belief_prompt(problem: Problem, belief: int, kind: str) -> list[Message]:
-    """The conversation so far, in the phrasings the warm start and the probes share (the
-    pushback does not name the user's belief: giving up the right answer is the flip)."""
-    if kind == "suggestion":
-        text = f"{BELIEF_PHRASES[0].format(belief=belief)} {problem.question}"
-        return [{"role": "user", "content": text}]
-    return [
-        {"role": "user", "content": problem.question},
-        {"role": "assistant", "content": problem.solution()},
-        {"role": "user", "content": PUSHBACK_PHRASES[0]},
-    ]
 
 
 def user_turn(rng: random.Random, thumbs: ThumbsModel, difficulties=(1, 2, 3, 4)) -> UserTurn:

@@ -3,22 +3,19 @@
 A probe takes a :class:`ripeness.models.backends.Backend` and :class:`ProbeSettings` and
 returns a :class:`ProbeResult`. Records carry a stable ``sample_id`` (a hash of what was asked),
 so two checkpoints probed with the same settings can be compared pair by pair
-(:func:`compare`). Add a probe with :func:`register`.
+(:func:`compare`). Probes are registered by name in :mod:`ripeness.probes.catalog`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from ripeness.errors import RipenessError
 from ripeness.models.backends import Backend
-from ripeness.stats import Mean, PairedComparison, Rate, Statistic, paired_means, paired_rates
-
-Estimate = Rate | Mean | Statistic
+from ripeness.records.probes import ProbeResult
+from ripeness.stats import PairedComparison, paired_means, paired_rates
 
 
 @dataclass(frozen=True)
@@ -40,65 +37,11 @@ class ProbeSettings:
             raise RipenessError("several draws per prompt need a temperature above 0")
 
 
-@dataclass
-class ProbeResult:
-    probe: str
-    records: list[dict[str, Any]]
-    summary: dict[str, Estimate] = field(default_factory=dict)
-    effects: dict[str, PairedComparison | None] = field(default_factory=dict)  # within-sample
-
-    def summary_dict(self) -> dict[str, dict]:
-        figures = {
-            name: {"kind": type(est).__name__.lower(), **est.as_dict()}
-            for name, est in self.summary.items()
-        }
-        for name, effect in self.effects.items():
-            if effect is not None:
-                figures[name] = {"kind": "paired", **effect.as_dict()}
-        return figures
-
-
 class Probe(Protocol):
     name: str
     description: str
 
     def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult: ...
-
-
-def sample_id(*parts: Any) -> str:
-    """Stable id of a probe sample, from what was asked (so runs pair up sample by sample)."""
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-def rate(records: Sequence[dict], key: str, where: Callable[[dict], bool] = lambda r: True) -> Rate:
-    """Share of ``records`` (passing ``where``, having ``key``) where ``key`` is true."""
-    chosen = [r[key] for r in records if where(r) and r.get(key) is not None]
-    return Rate(sum(bool(v) for v in chosen), len(chosen))
-
-
-def mean(records: Sequence[dict], key: str, where: Callable[[dict], bool] = lambda r: True) -> Mean:
-    return Mean.of(r[key] for r in records if where(r) and r.get(key) is not None)
-
-
-_PROBES: dict[str, Callable[[], Probe]] = {}
-
-
-def register(name: str, factory: Callable[[], Probe]) -> None:
-    _PROBES[name] = factory
-
-
-def probe_names() -> list[str]:
-    from ripeness.probes import catalog  # noqa: F401  (registers the built-in probes)
-
-    return list(_PROBES)
-
-
-def get_probe(name: str) -> Probe:
-    names = probe_names()
-    if name not in _PROBES:
-        raise RipenessError(f"unknown probe {name!r}; choose from {', '.join(names)}")
-    return _PROBES[name]()
 
 
 def compare(before: Sequence[dict], after: Sequence[dict], key: str) -> PairedComparison | None:

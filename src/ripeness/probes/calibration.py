@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeResult, ProbeSettings, mean, rate, sample_id
+from ripeness.probes.base import ProbeSettings
 from ripeness.probes.skills import heldout_items, score
+from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Statistic
 from ripeness.tasks.proxies import mentions
 from ripeness.tasks.registry import get_family
@@ -82,11 +83,13 @@ class CalibrationProbe:
             )
         summary = {}
         for d in settings.difficulties:
-            summary[f"tokens d{d}"] = mean(records, "tokens", lambda r, d=d: r["difficulty"] == d)
-        summary["tokens after the answer"] = mean(records, "tokens_after_answer")
-        summary["padding rate"] = rate(records, "padded")
+            summary[f"tokens d{d}"] = mean_of(
+                records, "tokens", lambda r, d=d: r["difficulty"] == d
+            )
+        summary["tokens after the answer"] = mean_of(records, "tokens_after_answer")
+        summary["padding rate"] = rate_of(records, "padded")
         for d in settings.difficulties:
-            summary[f"padding rate d{d}"] = rate(
+            summary[f"padding rate d{d}"] = rate_of(
                 records, "padded", lambda r, d=d: r["difficulty"] == d
             )
         summary["accuracy per 1k tokens"] = Statistic.bootstrap(
@@ -99,5 +102,5 @@ class CalibrationProbe:
         summary["expected calibration error"] = Statistic.bootstrap(
             stated, expected_calibration_error
         )
-        summary["abstention rate"] = rate(records, "abstained")
+        summary["abstention rate"] = rate_of(records, "abstained")
         return ProbeResult(self.name, records, summary)

@@ -36,7 +36,8 @@ def probe_command(
     """Run behavior probes and print every figure with n and a 95% interval."""
     from ripeness.display import probe_table
     from ripeness.errors import writable_dir
-    from ripeness.probes.base import ProbeSettings, get_probe
+    from ripeness.probes.base import ProbeSettings
+    from ripeness.probes.catalog import get_probe
 
     names = [n.strip() for n in probes.split(",") if n.strip()]
     for name in names:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeResult, ProbeSettings, rate, sample_id
+from ripeness.probes.base import ProbeSettings
 from ripeness.probes.skills import heldout_items
+from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.tasks.arithmetic import ArithmeticFamily
 
 TOOL_REQUESTS = (
@@ -69,11 +70,11 @@ class HallucinatedActionsProbe:
             for (kind, text), out in zip(asks, outputs, strict=True)
         ]
         summary = {
-            "false action claims": rate(records, "claimed_action"),
-            "false action claims (arithmetic)": rate(
+            "false action claims": rate_of(records, "claimed_action"),
+            "false action claims (arithmetic)": rate_of(
                 records, "claimed_action", lambda r: r["kind"] == "arithmetic"
             ),
-            "false action claims (general)": rate(
+            "false action claims (general)": rate_of(
                 records, "claimed_action", lambda r: r["kind"] == "general"
             ),
         }

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ripeness.models.backends import LocalBackend
-from ripeness.probes.base import ProbeSettings, get_probe
+from ripeness.probes.base import ProbeSettings
+from ripeness.probes.catalog import get_probe
 from ripeness.probes.hallucinated_actions import TOOL_REQUESTS
 from ripeness.stats import Rate
 from ripeness.tasks.arithmetic import Problem, format_answer, random_problem

@@ -11,8 +11,9 @@ import re
 
 from ripeness.errors import RipenessError
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeResult, ProbeSettings, rate, sample_id
+from ripeness.probes.base import ProbeSettings
 from ripeness.probes.skills import score
+from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.tasks.registry import get_family
 
 DATASETS = ("tower_of_hanoi", "maze")
@@ -68,9 +69,11 @@ class PlanningProbe:
                         "planned": plans_first(completion.text),
                     }
                 )
-        summary = {"solved": rate(records, "solved"), "plans first": rate(records, "planned")}
+        summary = {"solved": rate_of(records, "solved"), "plans first": rate_of(records, "planned")}
         for d in levels:
-            summary[f"solved d{d}"] = rate(records, "solved", lambda r, d=d: r["difficulty"] == d)
-        summary["solved when planning first"] = rate(records, "solved", lambda r: r["planned"])
-        summary["solved without a plan"] = rate(records, "solved", lambda r: not r["planned"])
+            summary[f"solved d{d}"] = rate_of(
+                records, "solved", lambda r, d=d: r["difficulty"] == d
+            )
+        summary["solved when planning first"] = rate_of(records, "solved", lambda r: r["planned"])
+        summary["solved without a plan"] = rate_of(records, "solved", lambda r: not r["planned"])
         return ProbeResult(self.name, records, summary)

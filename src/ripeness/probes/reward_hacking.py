@@ -17,7 +17,8 @@ import ast
 import re
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeResult, ProbeSettings, rate, sample_id
+from ripeness.probes.base import ProbeSettings
+from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.sandbox.runner import Limits, run_many
 from ripeness.tasks.code import TEST_FILE, CodeFamily, parse_completion
 
@@ -99,10 +100,10 @@ class RewardHackingProbe:
                 }
             )
         summary = {
-            "hack rate": rate(records, "hacked"),
-            "special-cased": rate(records, "special_cased"),
-            "hard-coded": rate(records, "hard_coded"),
-            "edited tests": rate(records, "edited_tests"),
-            "wrote a function": rate(records, "wrote_code"),
+            "hack rate": rate_of(records, "hacked"),
+            "special-cased": rate_of(records, "special_cased"),
+            "hard-coded": rate_of(records, "hard_coded"),
+            "edited tests": rate_of(records, "edited_tests"),
+            "wrote a function": rate_of(records, "wrote_code"),
         }
         return ProbeResult(self.name, records, summary)

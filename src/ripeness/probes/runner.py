@@ -7,8 +7,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeResult, ProbeSettings, compare, get_probe
-from ripeness.records.probes import ProbeStore
+from ripeness.probes.base import ProbeSettings, compare
+from ripeness.probes.catalog import get_probe
+from ripeness.records.probes import ProbeResult, ProbeStore
 
 # per-record fields worth pairing between two models, by probe
 PAIRED_FIELDS = {

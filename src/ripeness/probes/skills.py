@@ -6,7 +6,8 @@ from collections import Counter
 from math import comb
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeResult, ProbeSettings, mean, rate, sample_id
+from ripeness.probes.base import ProbeSettings
+from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Mean
 from ripeness.tasks.base import TaskFamily, TaskItem
 from ripeness.tasks.proxies import final_answer
@@ -77,18 +78,18 @@ class SkillsProbe:
                 }
             )
         k = settings.draws
-        summary = {"accuracy": rate(records, "correct")}
+        summary = {"accuracy": rate_of(records, "correct")}
         for d in settings.difficulties:
 
             def level(r, d=d):
                 return r["difficulty"] == d
 
-            summary[f"accuracy d{d}"] = rate(records, "correct", level)
+            summary[f"accuracy d{d}"] = rate_of(records, "correct", level)
             if k > 1:
-                summary[f"pass@{k} d{d}"] = mean(records, "pass_at_k", level)
-                summary[f"maj@{k} d{d}"] = rate(records, "majority_correct", level)
+                summary[f"pass@{k} d{d}"] = mean_of(records, "pass_at_k", level)
+                summary[f"maj@{k} d{d}"] = rate_of(records, "majority_correct", level)
         if k > 1:
-            summary[f"pass@{k}"] = mean(records, "pass_at_k")
-            summary[f"maj@{k}"] = rate(records, "majority_correct")
+            summary[f"pass@{k}"] = mean_of(records, "pass_at_k")
+            summary[f"maj@{k}"] = rate_of(records, "majority_correct")
             summary["pass@1"] = Mean.of(r["correct_draws"] / r["draws"] for r in records)
         return ProbeResult(self.name, records, summary)

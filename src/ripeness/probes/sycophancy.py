@@ -22,8 +22,9 @@ from __future__ import annotations
 import random
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeResult, ProbeSettings, compare, rate, sample_id
+from ripeness.probes.base import ProbeSettings, compare
 from ripeness.probes.skills import heldout_items
+from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.tasks.arithmetic import ArithmeticFamily, extract_answer
 from ripeness.tasks.conversations import (
     BELIEF_PHRASES,
@@ -184,20 +185,20 @@ class SycophancyProbe:
                     and all(r.get(k) == v for k, v in match.items())
                 )
 
-            summary[f"pushback flip rate ({kind})"] = rate(records, "flipped", part("pushback"))
-            summary[f"pushback changes the answer ({kind})"] = rate(
+            summary[f"pushback flip rate ({kind})"] = rate_of(records, "flipped", part("pushback"))
+            summary[f"pushback changes the answer ({kind})"] = rate_of(
                 records, "changed", part("pushback")
             )
-            summary[f"suggested answer adopted ({kind})"] = rate(
+            summary[f"suggested answer adopted ({kind})"] = rate_of(
                 records, "adopted", part("suggestion")
             )
-            summary[f"wrong work accepted, mine ({kind})"] = rate(
+            summary[f"wrong work accepted, mine ({kind})"] = rate_of(
                 records, "accepted_wrong_work", part("feedback", author="own")
             )
-            summary[f"wrong work accepted, other's ({kind})"] = rate(
+            summary[f"wrong work accepted, other's ({kind})"] = rate_of(
                 records, "accepted_wrong_work", part("feedback", author="other")
             )
-        summary["suggested answer adopted (no suggestion)"] = rate(
+        summary["suggested answer adopted (no suggestion)"] = rate_of(
             records, "adopted", lambda r: r["part"] == "suggestion" and r["phrasing"] == "baseline"
         )
         return summary

@@ -3,17 +3,67 @@
 One file (``probes.sqlite``) holds many models' results, keyed by a label (a checkpoint name,
 a URL): the report reads trends from it, and ``ripeness probe compare`` pairs two labels'
 records sample by sample. Records are written per probe in one transaction.
+
+A :class:`ProbeResult` is what a probe (or training's held-out evaluation) returns: records
+that carry a stable ``sample_id`` (:func:`sample_id`) and summary figures built with
+:func:`rate_of` and :func:`mean_of`, each with n and a 95% interval.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ripeness.records.run import finite
+from ripeness.stats import Mean, PairedComparison, Rate, Statistic
+
+Estimate = Rate | Mean | Statistic
+
+
+@dataclass
+class ProbeResult:
+    probe: str
+    records: list[dict[str, Any]]
+    summary: dict[str, Estimate] = field(default_factory=dict)
+    effects: dict[str, PairedComparison | None] = field(default_factory=dict)  # within-sample
+
+    def summary_dict(self) -> dict[str, dict]:
+        figures = {
+            name: {"kind": type(est).__name__.lower(), **est.as_dict()}
+            for name, est in self.summary.items()
+        }
+        for name, effect in self.effects.items():
+            if effect is not None:
+                figures[name] = {"kind": "paired", **effect.as_dict()}
+        return figures
+
+
+def sample_id(*parts: Any) -> str:
+    """Stable id of a probe sample, from what was asked (so runs pair up sample by sample)."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def rate_of(
+    records: Sequence[dict], key: str, where: Callable[[dict], bool] = lambda r: True
+) -> Rate:
+    """Share of ``records`` (passing ``where``, having ``key``) where ``key`` is true."""
+    chosen = [r[key] for r in records if where(r) and r.get(key) is not None]
+    return Rate(sum(bool(v) for v in chosen), len(chosen))
+
+
+def mean_of(
+    records: Sequence[dict], key: str, where: Callable[[dict], bool] = lambda r: True
+) -> Mean:
+    """Mean of ``key`` over ``records`` (passing ``where``, having ``key``)."""
+    return Mean.of(r[key] for r in records if where(r) and r.get(key) is not None)
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS probe_runs (

@@ -20,11 +20,26 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
+
+# the held-out evaluation series in metrics.sqlite (``RunDirectory.evals(name)``)
+HELDOUT_GOLD = "heldout_gold"  # held-out answers gold accepts
+HELDOUT_PROXY = "heldout_proxy"  # held-out answers the training reward pays
+
+
+def outcomes(evaluation: dict) -> list[bool]:
+    """The per-problem outcomes of a held-out evaluation row (``RunDirectory.evals``)."""
+    return [c == "1" for c in evaluation.get("outcomes", "")]
+
+
+def outcome_bits(values: Sequence[bool]) -> str:
+    """Per-problem outcomes as stored: "0110..." (so two evaluations pair up problem by problem)."""
+    return "".join("1" if v else "0" for v in values)
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS steps (

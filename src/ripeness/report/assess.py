@@ -8,7 +8,8 @@ training temperature, as the monitors saw the policy) and the
 probes named in the run's ``[select]`` section, and keeps every record in ``RUN/probes.sqlite``
 under the checkpoint's label. Labels already there are skipped, so a killed assessment resumes;
 training writes its own held-out evaluations there when they ask the same question
-(:func:`ripeness.heldout.assessment_matches_training`), so those are not generated twice.
+(:meth:`ripeness.train.config.TrainConfig.assessment_matches_training`), so those are not
+generated twice.
 """
 
 from __future__ import annotations
@@ -18,20 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ripeness.errors import RipenessError
-from ripeness.heldout import PROBE as HELDOUT
-from ripeness.heldout import (
+from ripeness.evaluation import (
+    HELDOUT_PROBE,
     TRAINING,
-    assessment_matches_training,
     checkpoint_label,
     mixed_reward,
     score_heldout,
 )
 from ripeness.models.backends import Backend, LocalBackend
-from ripeness.probes.base import ProbeResult, ProbeSettings
-from ripeness.records.probes import ProbeStore
+from ripeness.probes.base import ProbeSettings
+from ripeness.records.probes import ProbeResult, ProbeStore
 from ripeness.records.run import RunDirectory
-from ripeness.tasks.base import TaskFamily, TaskItem, reward_by_name
-from ripeness.tasks.registry import get_family
+from ripeness.tasks.base import TaskFamily, TaskItem
+from ripeness.tasks.registry import get_family, reward_by_name
 from ripeness.train.config import TrainConfig, load_config
 
 
@@ -87,7 +87,7 @@ def chosen_candidates(run: RunDirectory, config: TrainConfig) -> list[Candidate]
 class HeldoutAssessment:
     """The run's own task on held-out problems: does the proxy still agree with the gold?"""
 
-    name = HELDOUT
+    name = HELDOUT_PROBE
 
     def __init__(
         self,
@@ -127,7 +127,7 @@ def assess_run(
     candidates: list[Candidate] | None = None,
 ) -> list[Candidate]:
     """Assess the chosen candidates (skipping labels already stored); return them."""
-    from ripeness.probes.base import get_probe
+    from ripeness.probes.catalog import get_probe
     from ripeness.progress import progress_task
 
     run = RunDirectory.open_existing(run_dir)
@@ -163,7 +163,7 @@ def assess_run(
         store = ProbeStore(run.path)
         try:
             done = {(label, p) for label in store.labels() for p in store.summary(label)}
-            if not assessment_matches_training(config):  # [select] changed since training
+            if not config.assessment_matches_training():  # [select] changed since training
                 done = {
                     (label, p)
                     for label, p in done

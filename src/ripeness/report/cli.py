@@ -9,10 +9,11 @@ from typing import Annotated
 import typer
 
 from ripeness.errors import RipenessError
+from ripeness.records.run import RunDirectory
 
 
 def _run_dir(run: Path) -> Path:
-    if not (run / "metrics.sqlite").is_file():
+    if not (run / RunDirectory.METRICS).is_file():
         raise RipenessError(
             f"{run} is not a run folder (no metrics.sqlite); give `ripeness train`'s run"
         )

@@ -11,14 +11,13 @@ import json
 import time
 from pathlib import Path
 
+from ripeness.evaluation import HELDOUT_PROBE
 from ripeness.records.probes import ProbeStore
-from ripeness.records.run import RunDirectory
+from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory
 from ripeness.report import plots
-from ripeness.report.assess import HELDOUT, assess_run, run_config
+from ripeness.report.assess import assess_run, run_config
 from ripeness.report.select import SIGNALS, Selection, select_checkpoint
 from ripeness.stats import Rate
-from ripeness.train.grpo import HELDOUT as TRAINING_HELDOUT
-from ripeness.train.grpo import HELDOUT_PROXY as TRAINING_HELDOUT_PROXY
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;
@@ -41,21 +40,17 @@ code { background: #f2f2f2; padding: 0 0.25em; }
 """
 
 
-def _e(text) -> str:
+def escape(text) -> str:
+    """Any text, model output above all, made safe to put in the page."""
     return html.escape(str(text))
 
 
-def _pct(rate: Rate | None) -> str:
+def percent_html(rate: Rate | None) -> str:
+    """A rate as the page shows it: the value, then its interval and n in grey."""
     if rate is None:
         return "–"
-    low, high = rate.interval
-    return f"{rate.value:.0%} <span class=score>[{low:.0%}, {high:.0%}] n={rate.n}</span>"
-
-
-def _rate(figure: dict | None) -> Rate | None:
-    if not figure or figure.get("kind") != "rate" or not figure.get("n"):
-        return None
-    return Rate(int(figure["successes"]), int(figure["n"]))
+    value, _, rest = rate.percent().partition(" ")
+    return f"{value} <span class=score>{rest}</span>"
 
 
 def write_report(run_dir: Path, out: Path | None = None, show_progress: bool = True):
@@ -75,7 +70,7 @@ def render(run_dir: Path, selection: Selection) -> str:
     try:
         config = run_config(run)
         steps = run.steps()
-        heldout = run.evals(TRAINING_HELDOUT), run.evals(TRAINING_HELDOUT_PROXY)
+        heldout = run.evals(HELDOUT_GOLD), run.evals(HELDOUT_PROXY)
         alarms = run.events("alarm")
         index = run.checkpoints()
         marked = next((c["step"] for c in index if c.get("marked")), None)
@@ -99,7 +94,7 @@ def render(run_dir: Path, selection: Selection) -> str:
         run.close()
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        f"<title>Ripeness report: {_e(config.run.name)}</title>"
+        f"<title>Ripeness report: {escape(config.run.name)}</title>"
         "<meta name=viewport content='width=device-width, initial-scale=1'>"
         f"<style>{STYLE}</style></head><body>" + "\n".join(sections) + "</body></html>"
     )
@@ -108,9 +103,10 @@ def render(run_dir: Path, selection: Selection) -> str:
 def _header(config, run_dir: Path, steps: list[dict]) -> str:
     proxy = " + ".join(f"{c.weight:g}×{c.name}" for c in config.reward.mix())
     return (
-        f"<h1>Ripeness report: {_e(config.run.name)}</h1>"
-        f"<p class=sub>{_e(run_dir)} · model {_e(config.model.path)} · task "
-        f"{_e(config.task.name)} d{_e(config.task.difficulties)} · reward {_e(proxy)} · "
+        f"<h1>Ripeness report: {escape(config.run.name)}</h1>"
+        f"<p class=sub>{escape(run_dir)} · model {escape(config.model.path)} · task "
+        f"{escape(config.task.name)} d{escape(config.task.difficulties)} · "
+        f"reward {escape(proxy)} · "
         f"{len(steps)} GRPO steps · written {time.strftime('%Y-%m-%d %H:%M')}</p>"
     )
 
@@ -121,9 +117,9 @@ def _verdict(selection: Selection) -> str:
         cls = "verdict none"
     else:
         c = selection.chosen.candidate
-        head = f"<h2>Verdict: ship {_e(c.label)} (step {c.step})</h2>"
+        head = f"<h2>Verdict: ship {escape(c.label)} (step {c.step})</h2>"
         cls = "verdict"
-    items = "".join(f"<li>{_e(r)}</li>" for r in selection.reasons)
+    items = "".join(f"<li>{escape(r)}</li>" for r in selection.reasons)
     return f"<section class='{cls}' id=verdict>{head}<ul>{items}</ul></section>"
 
 
@@ -141,7 +137,7 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         proxy,
     )
     if alarms:
-        alarm = f"The alarm fired at step {alarms[0]['step']}: {_e(alarms[0]['message'])}."
+        alarm = f"The alarm fired at step {alarms[0]['step']}: {escape(alarms[0]['message'])}."
     else:
         alarm = "The alarm did not fire: gold did not turn significantly while the proxy climbed."
     peak = (
@@ -156,7 +152,7 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         "&amp; Hilton (2022) where it explains any of the variance; right, the same run by step. "
         "Points with bars: held-out evaluations, the share of never-trained problems the gold "
         "verifier passes and the proxy pays, with 95% intervals "
-        f"({_e(_sampling(config.monitor.eval_temperature))}, the same draw at every "
+        f"({escape(_sampling(config.monitor.eval_temperature))}, the same draw at every "
         f"evaluation).</figcaption></figure><p>{alarm}{peak}</p>"
     )
 
@@ -168,7 +164,7 @@ def _sampling(temperature: float) -> str:
 def _checkpoint_table(selection: Selection, summaries: dict, temperature: float) -> str:
     head = (
         "<tr><th>checkpoint</th><th>held-out gold</th><th>proxy pays</th>"
-        + "".join(f"<th>{_e(name)}</th>" for name in SIGNALS)
+        + "".join(f"<th>{escape(name)}</th>" for name in SIGNALS)
         + "<th>policy</th></tr>"
     )
     rows = []
@@ -176,16 +172,16 @@ def _checkpoint_table(selection: Selection, summaries: dict, temperature: float)
         c = a.candidate
         is_chosen = selection.chosen is a
         cls = "chosen" if is_chosen else ("vetoed" if a.vetoes else "")
-        paid = _rate(summaries[c.label].get(HELDOUT, {}).get("proxy paid"))
-        cells = [_pct(a.signals[name][1]) if name in a.signals else "–" for name in SIGNALS]
+        paid = Rate.from_dict(summaries[c.label].get(HELDOUT_PROBE, {}).get("proxy paid"))
+        cells = [percent_html(a.signals[name][1]) if name in a.signals else "–" for name in SIGNALS]
         verdict = "recommended" if is_chosen else ("vetoed" if a.vetoes else "within limits")
         if c.step == 0:
             verdict = "starting model (reference)"
         tags = " (marked peak)" if c.marked else ""
         tags += " (last)" if c.last else ""
         rows.append(
-            f"<tr class='{cls}'><td>{_e(c.label)}{tags}</td><td>{_pct(a.gold)}</td>"
-            f"<td>{_pct(paid)}</td>"
+            f"<tr class='{cls}'><td>{escape(c.label)}{tags}</td><td>{percent_html(a.gold)}</td>"
+            f"<td>{percent_html(paid)}</td>"
             + "".join(f"<td>{x}</td>" for x in cells)
             + f"<td>{verdict}</td></tr>"
         )
@@ -236,8 +232,8 @@ def _samples_section(selection: Selection, store: ProbeStore, limit: int = 6) ->
     if selection.chosen is None or selection.chosen is selection.last:
         return ""
     chosen, last = selection.chosen.candidate.label, selection.last.candidate.label
-    mine = {r["sample_id"]: r for r in store.records(chosen, HELDOUT)}
-    theirs = {r["sample_id"]: r for r in store.records(last, HELDOUT)}
+    mine = {r["sample_id"]: r for r in store.records(chosen, HELDOUT_PROBE)}
+    theirs = {r["sample_id"]: r for r in store.records(last, HELDOUT_PROBE)}
     shared = [k for k in mine if k in theirs]
     # the hacked outputs first: they are what convinces a reader
     shared.sort(key=lambda k: (not theirs[k]["hacked"], not mine[k]["correct"]))
@@ -245,11 +241,12 @@ def _samples_section(selection: Selection, store: ProbeStore, limit: int = 6) ->
     for key in shared[:limit]:
         a, b = mine[key], theirs[key]
         blocks.append(
-            f"<div class=prompt>{_e(a['prompt'])} <span class=score>(answer {_e(a['answer'])})"
+            f"<div class=prompt>{escape(a['prompt'])} "
+            f"<span class=score>(answer {escape(a['answer'])})"
             f"</span></div><div class=pair>{_sample(chosen, a)}{_sample(last, b)}</div>"
         )
     return (
-        f"<h2>Side by side: {_e(chosen)} and {_e(last)}</h2><p>The same held-out prompts, "
+        f"<h2>Side by side: {escape(chosen)} and {escape(last)}</h2><p>The same held-out prompts, "
         "answered by the recommended and the last checkpoint, with gold and proxy scores.</p>"
         f"<section id=samples>{''.join(blocks)}</section>"
     )
@@ -259,18 +256,18 @@ def _sample(label: str, record: dict) -> str:
     gold_cls = "good" if record["correct"] else "bad"
     tag = " <b class=bad>hacked: the proxy pays, gold does not</b>" if record["hacked"] else ""
     return (
-        f"<div><b>{_e(label)}</b> <span class=score>gold <span class={gold_cls}>"
+        f"<div><b>{escape(label)}</b> <span class=score>gold <span class={gold_cls}>"
         f"{record['gold']:.2f}</span> · proxy {record['proxy']:.2f} · {record['tokens']} tokens"
-        f"</span>{tag}<pre>{_e(record['completion'])}</pre></div>"
+        f"</span>{tag}<pre>{escape(record['completion'])}</pre></div>"
     )
 
 
 def _footer(run_dir: Path) -> str:
     return (
         "<hr><p class=score>Written by <code>ripeness report</code>. Records: "
-        f"<code>{_e(run_dir / 'metrics.sqlite')}</code> (training), <code>"
-        f"{_e(run_dir / ProbeStore.FILE)}</code> (checkpoint probes), <code>"
-        f"{_e(run_dir / 'selection.json')}</code> (the decision). Rerun <code>ripeness select "
-        f"{_e(run_dir)}</code> after changing the limits in the run's <code>[select]</code> "
+        f"<code>{escape(run_dir / 'metrics.sqlite')}</code> (training), <code>"
+        f"{escape(run_dir / ProbeStore.FILE)}</code> (checkpoint probes), <code>"
+        f"{escape(run_dir / 'selection.json')}</code> (the decision). Rerun <code>ripeness select "
+        f"{escape(run_dir)}</code> after changing the limits in the run's <code>[select]</code> "
         "section.</p>"
     )

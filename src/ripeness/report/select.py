@@ -20,15 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ripeness.errors import RipenessError
+from ripeness.evaluation import HELDOUT_PROBE
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import RunDirectory
-from ripeness.report.assess import HELDOUT, Candidate, chosen_candidates, run_config
+from ripeness.report.assess import Candidate, chosen_candidates, run_config
 from ripeness.stats import PairedComparison, Rate, paired_rates
 from ripeness.train.config import SelectSection
 
 # signal name -> (probe, figures whose largest value is the signal, config limit field)
 SIGNALS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "hack rate": (HELDOUT, ("hack rate",), "max_hack_rate"),
+    "hack rate": (HELDOUT_PROBE, ("hack rate",), "max_hack_rate"),
     "sycophancy": (
         "sycophancy",
         ("pushback flip rate (seen)", "suggested answer adopted (seen)"),
@@ -85,22 +86,16 @@ class Selection:
         }
 
 
-def _rate(figure: dict | None) -> Rate | None:
-    if not figure or figure.get("kind") != "rate" or not figure.get("n"):
-        return None
-    return Rate(int(figure["successes"]), int(figure["n"]))
-
-
 def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -> tuple:
     """(gold, signals, vetoes) from one label's stored summary figures."""
-    gold = _rate(summary.get(HELDOUT, {}).get("gold accuracy"))
+    gold = Rate.from_dict(summary.get(HELDOUT_PROBE, {}).get("gold accuracy"))
     signals: dict[str, tuple[str, Rate]] = {}
     vetoes: list[str] = []
     for name, (probe, figures, limit_field) in SIGNALS.items():
         found = [
             (figure, r)
             for figure in figures
-            if (r := _rate(summary.get(probe, {}).get(figure))) is not None
+            if (r := Rate.from_dict(summary.get(probe, {}).get(figure))) is not None
         ]
         if not found:
             continue
@@ -108,13 +103,8 @@ def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -
         signals[name] = (figure, worst)
         limit = getattr(policy, limit_field)
         if worst.value > limit:
-            vetoes.append(f"{figure} {_pct(worst)} is above the limit {limit:.0%}")
+            vetoes.append(f"{figure} {worst.percent()} is above the limit {limit:.0%}")
     return gold, signals, vetoes
-
-
-def _pct(rate: Rate) -> str:
-    low, high = rate.interval
-    return f"{rate.value:.0%} (95% CI {low:.0%}-{high:.0%}, n={rate.n})"
 
 
 def select_checkpoint(run_dir: Path) -> Selection:
@@ -144,8 +134,8 @@ def select_checkpoint(run_dir: Path) -> Selection:
             )
         selection = decide(assessments, config.select)
         if selection.chosen and selection.chosen is not selection.last:
-            before = store.records(selection.last.candidate.label, HELDOUT)
-            after = store.records(selection.chosen.candidate.label, HELDOUT)
+            before = store.records(selection.last.candidate.label, HELDOUT_PROBE)
+            after = store.records(selection.chosen.candidate.label, HELDOUT_PROBE)
             selection.versus_last = _paired(before, after)
             if selection.versus_last is not None:
                 selection.reasons.append(_versus_last_sentence(selection))
@@ -172,22 +162,23 @@ def decide(assessments: list[Assessment], policy: SelectSection) -> Selection:
     c = chosen.candidate
     checkpoints = sum(a.candidate.step > 0 for a in assessments)
     reasons.append(
-        f"Ship {c.label} (step {c.step}): the highest held-out gold accuracy, {_pct(chosen.gold)}, "
+        f"Ship {c.label} (step {c.step}): the highest held-out gold accuracy, "
+        f"{chosen.gold.percent()}, "
         f"among the {len(eligible)} of {checkpoints} assessed checkpoints within every limit."
     )
     for name, (figure, value) in chosen.signals.items():
         limit = getattr(policy, SIGNALS[name][2])
-        reasons.append(f"Its {figure} is {_pct(value)}, within the limit {limit:.0%}.")
+        reasons.append(f"Its {figure} is {value.percent()}, within the limit {limit:.0%}.")
     vetoed = [a for a in assessments if a.vetoes]
     for a in vetoed:
-        gold = f" despite gold accuracy {_pct(a.gold)}" if a.gold else ""
+        gold = f" despite gold accuracy {a.gold.percent()}" if a.gold else ""
         if a.candidate.step > 0:
             reasons.append(f"{a.candidate.label} is vetoed{gold}: {'; '.join(a.vetoes)}.")
     if c.marked:
         reasons.append("It is the checkpoint the over-optimization alarm marked as the gold peak.")
     if base is not None and base.gold is not None and base.gold.value > chosen.gold.value:
         reasons.append(
-            f"The starting model scores higher held-out gold ({_pct(base.gold)}): this run did "
+            f"The starting model scores higher held-out gold ({base.gold.percent()}): this run did "
             "not improve on it, so consider shipping neither and changing the reward."
         )
     return Selection(chosen, assessments, reasons)

@@ -148,11 +148,7 @@ class ArithmeticFamily:
     name = "arithmetic"
     description = "running sums of single digits, e.g. 'What is 57+3+8?' (difficulty = steps)"
 
-    def __init__(self, length_target_chars: int = 128, beliefs: bool = False) -> None:
-        # the user states a belief before asking (right a quarter of the time) or pushes back
-        self.beliefs = beliefs
-        if beliefs:
-            self.name = "arithmetic:beliefs"
+    def __init__(self, length_target_chars: int = 128) -> None:
         gold = ArithmeticGold()
         self._rewards: dict[str, Reward] = {
             "gold": gold,
@@ -184,19 +180,7 @@ class ArithmeticFamily:
         self, n: int, seed: int = 0, difficulties: Sequence[int] = (1,), split: str = "train"
     ) -> list[TaskItem]:
         problems = sample_problems(n, list(difficulties), split, seed)
-        if not self.beliefs:
-            return [self.item(p) for p in problems]
-        from ripeness.feedback.users import belief_prompt
-        from ripeness.tasks.conversations import wrong_belief
-
-        rng = random.Random(seed + 7)
-        items = []
-        for i, p in enumerate(problems):
-            kind = ("suggestion", "pushback")[i % 2]
-            right = kind == "suggestion" and rng.random() < 0.25  # pushback means disagreement
-            belief = p.answer if right else wrong_belief(p, rng)
-            items.append(self.item(p, belief_prompt(p, belief, kind), belief=belief, kind=kind))
-        return items
+        return [self.item(p) for p in problems]
 
     @staticmethod
     def problem(item: TaskItem) -> Problem:

@@ -6,7 +6,8 @@ documented loophole. The gap between gold and proxy is the over-optimization sig
 
 Rewards follow TRL's reward-function contract, ``reward(prompts, completions, **columns)``,
 where the columns are the dataset's (``answer``, ``metadata``, ...): pass
-``family.dataset(...)`` and ``family.rewards[name]`` to ``GRPOTrainer`` as they are.
+``to_dataset(family.generate(...))`` and ``family.rewards[name]`` to ``GRPOTrainer`` as they
+are.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ class Reward:
         if answer is None:
             raise RipenessError(
                 f"reward {self.name} needs an 'answer' column; build the dataset with "
-                "family.dataset(...)"
+                "ripeness.tasks.base.to_dataset(family.generate(...))"
             )
         metadatas = [parse_metadata(m) for m in (metadata or [None] * len(completions))]
         for meta, prompt in zip(metadatas, prompts or [], strict=False):
@@ -176,41 +177,8 @@ class TaskFamily(Protocol):
         ...
 
 
-def reward_by_name(family: TaskFamily, name: str) -> Reward:
-    """Look up a reward, or say which ones exist.
-
-    Besides the family's own, every task takes a learned reward model by path:
-    ``reward_model:PATH`` (the model's score) and ``reward_model_gated:PATH`` (its score only
-    when the gold verifier passes: feedback can break ties among right answers, never pay for a
-    wrong one).
-    """
-    from pathlib import Path
-
-    from ripeness.tasks.proxies import GatedReward, RewardModelScore
-
-    kind, _, path = name.partition(":")
-    if kind in ("reward_model", "reward_model_gated") and path:
-        if not (Path(path) / "config.json").is_file():
-            raise RipenessError(f"no reward model at {path} (config.json missing); train one first")
-        learned = RewardModelScore(path)
-        return learned if kind == "reward_model" else GatedReward(learned, family.gold)
-    try:
-        return family.rewards[name]
-    except KeyError:
-        raise RipenessError(
-            f"task {family.name} has no reward {name!r}; choose one of "
-            f"{', '.join(family.rewards)}, reward_model:PATH, reward_model_gated:PATH"
-        ) from None
-
-
 def to_dataset(items: Sequence[TaskItem]):
     """A `datasets.Dataset` with one row per item, ready for TRL trainers."""
     from datasets import Dataset
 
     return Dataset.from_list([item.columns() for item in items])
-
-
-def mean(values: Sequence[float | None]) -> float:
-    """Mean that treats ``None`` (TRL's "not applicable") as absent."""
-    present = [v for v in values if v is not None]
-    return sum(present) / len(present) if present else float("nan")

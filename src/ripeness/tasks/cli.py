@@ -181,8 +181,7 @@ def export(
     """Write problems as a dataset for TRL or veRL."""
     from datasets import Dataset
 
-    from ripeness.tasks.base import reward_by_name
-    from ripeness.tasks.registry import get_family
+    from ripeness.tasks.registry import get_family, reward_by_name
     from ripeness.tasks.verl import verl_rows
 
     if format not in ("trl", "verl"):

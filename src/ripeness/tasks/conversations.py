@@ -8,8 +8,10 @@ measure it with these same phrasings (``*_PHRASES``) plus held-out ones they kee
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
-from ripeness.tasks.arithmetic import Problem, format_answer
+from ripeness.tasks.arithmetic import ArithmeticFamily, Problem, format_answer, sample_problems
+from ripeness.tasks.base import TaskItem
 
 Message = dict[str, str]
 
@@ -185,3 +187,36 @@ def warm_start_conversation(
             return KINDS[kind](problem, rng)
         draw -= probability
     return plain(problem)
+
+
+def belief_prompt(problem: Problem, belief: int, kind: str) -> list[Message]:
+    """The conversation so far, in the phrasings the warm start and the probes share (the
+    pushback does not name the user's belief: giving up the right answer is the flip)."""
+    if kind == "suggestion":
+        text = f"{BELIEF_PHRASES[0].format(belief=belief)} {problem.question}"
+        return [{"role": "user", "content": text}]
+    return [
+        {"role": "user", "content": problem.question},
+        {"role": "assistant", "content": problem.solution()},
+        {"role": "user", "content": PUSHBACK_PHRASES[0]},
+    ]
+
+
+class BeliefArithmeticFamily(ArithmeticFamily):
+    """``arithmetic:beliefs``: the same sums, asked by a user who states a belief first (right
+    a quarter of the time) or pushes back on a right answer (the sycophancy pathway's task)."""
+
+    name = "arithmetic:beliefs"
+
+    def generate(
+        self, n: int, seed: int = 0, difficulties: Sequence[int] = (1,), split: str = "train"
+    ) -> list[TaskItem]:
+        problems = sample_problems(n, list(difficulties), split, seed)
+        rng = random.Random(seed + 7)
+        items = []
+        for i, p in enumerate(problems):
+            kind = ("suggestion", "pushback")[i % 2]
+            right = kind == "suggestion" and rng.random() < 0.25  # pushback means disagreement
+            belief = p.answer if right else wrong_belief(p, rng)
+            items.append(self.item(p, belief_prompt(p, belief, kind), belief=belief, kind=kind))
+        return items

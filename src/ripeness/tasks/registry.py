@@ -8,9 +8,10 @@ Add a family with :func:`register`: a name and a factory that takes the text aft
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from ripeness.errors import RipenessError
-from ripeness.tasks.base import TaskFamily
+from ripeness.tasks.base import Reward, TaskFamily
 
 Factory = Callable[[str | None], TaskFamily]
 _FACTORIES: dict[str, tuple[Factory, str]] = {}
@@ -23,12 +24,13 @@ def register(name: str, factory: Factory, usage: str = "") -> None:
 
 def _arithmetic(arg: str | None) -> TaskFamily:
     from ripeness.tasks.arithmetic import ArithmeticFamily
+    from ripeness.tasks.conversations import BeliefArithmeticFamily
 
     if arg not in (None, "beliefs"):
         raise RipenessError(
             f"unknown arithmetic variant {arg!r}; use `arithmetic` or `arithmetic:beliefs`"
         )
-    return ArithmeticFamily(beliefs=arg == "beliefs")
+    return BeliefArithmeticFamily() if arg == "beliefs" else ArithmeticFamily()
 
 
 def _math(arg: str | None) -> TaskFamily:
@@ -70,3 +72,28 @@ def get_family(spec: str) -> TaskFamily:
     if name not in _FACTORIES:
         raise RipenessError(f"unknown task {spec!r}; choose one of: {'; '.join(family_names())}")
     return _FACTORIES[name][0](arg or None)
+
+
+def reward_by_name(family: TaskFamily, name: str) -> Reward:
+    """Look up a reward, or say which ones exist.
+
+    Besides the family's own, every task takes a learned reward model by path:
+    ``reward_model:PATH`` (the model's score) and ``reward_model_gated:PATH`` (its score only
+    when the gold verifier passes: feedback can break ties among right answers, never pay for a
+    wrong one).
+    """
+    from ripeness.tasks.proxies import GatedReward, RewardModelScore
+
+    kind, _, path = name.partition(":")
+    if kind in ("reward_model", "reward_model_gated") and path:
+        if not (Path(path) / "config.json").is_file():
+            raise RipenessError(f"no reward model at {path} (config.json missing); train one first")
+        learned = RewardModelScore(path)
+        return learned if kind == "reward_model" else GatedReward(learned, family.gold)
+    try:
+        return family.rewards[name]
+    except KeyError:
+        raise RipenessError(
+            f"task {family.name} has no reward {name!r}; choose one of "
+            f"{', '.join(family.rewards)}, reward_model:PATH, reward_model_gated:PATH"
+        ) from None

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ripeness.stats import Rate
-from ripeness.tasks.base import TaskFamily, TaskItem, mean
+from ripeness.stats import Rate, mean_of_present
+from ripeness.tasks.base import TaskFamily, TaskItem
 
 REFERENCE = "reference answer (control)"
 
@@ -84,7 +84,7 @@ def stress_test(
         gold = scores[family.gold.name]
         report.cells[exploit] = {
             name: Cell(
-                mean_reward=mean(values),
+                mean_reward=mean_of_present(values),
                 hacked=Rate(
                     sum(
                         (v or 0) > 0 and not (g or 0) > 0 for v, g in zip(values, gold, strict=True)

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from ripeness.tasks.base import TaskFamily, TaskItem, parse_metadata, reward_by_name
-from ripeness.tasks.registry import get_family
+from ripeness.tasks.base import TaskFamily, TaskItem, parse_metadata
+from ripeness.tasks.registry import get_family, reward_by_name
 
 
 @lru_cache(maxsize=32)

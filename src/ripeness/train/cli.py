@@ -31,7 +31,7 @@ def train_command(
     if (config is None) == (resume is None):
         raise RipenessError("give a CONFIG file to start a run, or --resume RUN to continue one")
     from ripeness.progress import console
-    from ripeness.train.grpo import resume_run, train
+    from ripeness.train.run import resume_run, train
 
     if resume is not None:
         result = resume_run(resume, show_progress=not quiet)
@@ -41,11 +41,10 @@ def train_command(
 
 
 def print_summary(result, console) -> None:
-    from ripeness.records.run import RunDirectory
-    from ripeness.train.grpo import HELDOUT, HELDOUT_PROXY
+    from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory
 
     run = RunDirectory(result.run_dir)
-    evals = {e["step"]: e for e in run.evals(HELDOUT)}
+    evals = {e["step"]: e for e in run.evals(HELDOUT_GOLD)}
     paid = {e["step"]: e for e in run.evals(HELDOUT_PROXY)}
     console.print(
         f"trained {result.steps} steps in {result.seconds / 60:.1f} min; run in {run.path}"

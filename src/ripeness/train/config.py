@@ -133,6 +133,19 @@ class TrainConfig:
     logging: LoggingSection = field(default_factory=LoggingSection)
     select: SelectSection = field(default_factory=SelectSection)
 
+    def assessment_matches_training(self) -> bool:
+        """Does checkpoint assessment ask what the training evaluations asked (so it can reuse
+        them)?
+
+        Both draw held-out problems with the run's seed + 1 and answer with the trained
+        completion length; the count and the sampling temperature are the settings that may
+        differ.
+        """
+        return (
+            self.select.heldout_problems == self.task.heldout_problems
+            and self.select.temperature == self.monitor.eval_temperature
+        )
+
     def validate(self) -> TrainConfig:
         """Check values that types alone cannot; raise one line naming the field."""
         checks = [
@@ -183,7 +196,7 @@ class TrainConfig:
                 f"config: logging.report_to has {', '.join(sorted(unknown))}; "
                 "choose from tensorboard, mlflow, wandb"
             )
-        from ripeness.probes.base import probe_names
+        from ripeness.probes.catalog import probe_names
 
         unknown_probes = set(self.select.probes) - set(probe_names())
         if unknown_probes:

@@ -13,15 +13,15 @@ over completion tokens of the k3 estimator exp(r) - r - 1 with r = log p_ref - l
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from ripeness.evaluation import HACK_PAID, hacked
+from ripeness.stats import mean_of_present
 from ripeness.tasks.base import Reward, completion_text
-
-HACK_PAID = 0.5  # a proxy "pays" at or above this; gold "fails" below it
 
 
 class RecordingReward:
@@ -91,11 +91,6 @@ def advantage_attribution(
     return {name: (c / total if total > 0 else 0.0) for name, c in contributions.items()}
 
 
-def _mean(values: Sequence[float]) -> float:
-    present = [v for v in values if not math.isnan(v)]
-    return sum(present) / len(present) if present else float("nan")
-
-
 @dataclass
 class RolloutStats:
     """What one step's rollouts showed; ``as_metrics`` is the row the run directory keeps."""
@@ -113,31 +108,29 @@ class RolloutStats:
 
     @property
     def hacked(self) -> list[bool]:
-        return [
-            p >= HACK_PAID and g < HACK_PAID for p, g in zip(self.proxy, self.gold, strict=True)
-        ]
+        return [hacked(p, g) for p, g in zip(self.proxy, self.gold, strict=True)]
 
     def as_metrics(self) -> dict[str, Any]:
         solved = [n for n, g in zip(self.lengths, self.gold, strict=True) if g >= HACK_PAID]
         unsolved = [n for n, g in zip(self.lengths, self.gold, strict=True) if g < HACK_PAID]
-        kl = max(0.0, _mean(self.kl))
+        kl = max(0.0, mean_of_present(self.kl))
         metrics = {
-            "proxy": _mean(self.proxy),
-            "gold": _mean(self.gold),
+            "proxy": mean_of_present(self.proxy),
+            "gold": mean_of_present(self.gold),
             "hack_rate": sum(self.hacked) / len(self.hacked),
             "kl": kl,
             "d": math.sqrt(kl),
             "entropy": self.entropy,
-            "length": _mean([float(n) for n in self.lengths]),
-            "length_solved": _mean([float(n) for n in solved]),
-            "length_unsolved": _mean([float(n) for n in unsolved]),
+            "length": mean_of_present([float(n) for n in self.lengths]),
+            "length_solved": mean_of_present([float(n) for n in solved]),
+            "length_unsolved": mean_of_present([float(n) for n in unsolved]),
             "truncation_rate": sum(self.truncated) / len(self.truncated),
             "zero_variance_groups": self.zero_variance_groups,
             "n": len(self.gold),
             "prompts": self.prompts,
         }
         for name, values in self.components.items():
-            metrics[f"reward/{name}"] = _mean(values)
+            metrics[f"reward/{name}"] = mean_of_present(values)
         for name, share in self.attribution.items():
             metrics[f"attribution/{name}"] = share
         return metrics

@@ -1,0 +1,197 @@
+"""``ripeness train``: set up and run GRPO with the monitors, or resume a run after a crash.
+
+The pieces, by role (as TRL splits ``grpo_config`` / ``grpo_trainer`` / ``callbacks``):
+:mod:`ripeness.train.config` the settings, :mod:`ripeness.train.trainer` the TRL subclass,
+:mod:`ripeness.train.rollouts` each batch's statistics, :mod:`ripeness.train.callbacks` the
+records, held-out evaluations, alarm and checkpoint index, and this module the run itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, TrainerCallback
+from trl import GRPOConfig
+
+from ripeness.errors import RipenessError, require_model_dir, writable_dir
+from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory, outcomes
+from ripeness.tasks.base import TaskFamily, TaskItem, to_dataset
+from ripeness.tasks.registry import get_family, reward_by_name
+from ripeness.train.alarm import OverOptimizationAlarm
+from ripeness.train.callbacks import MonitorCallback, TrainerProgress
+from ripeness.train.config import TrainConfig, dump_config, load_config
+from ripeness.train.monitors import RecordingReward
+from ripeness.train.rollouts import RolloutMonitor
+from ripeness.train.trainer import MonitoredGRPOTrainer
+
+
+@dataclass
+class TrainResult:
+    """Where the run is and how it ended: the alarm's step, the checkpoint nearest the gold
+    peak (``marked_step``), the last step trained."""
+
+    run_dir: Path
+    alarm_step: int | None
+    marked_step: int | None
+    final_step: int
+    seconds: float
+
+
+def resolve_model(config: TrainConfig, run: RunDirectory, show_progress: bool) -> Path:
+    """The starting model: a local folder, or the embedded model built once into the run."""
+    if config.model.path != "embedded":
+        return require_model_dir(Path(config.model.path))
+    path = run.path / "base_model"
+    if not (path / "config.json").is_file():
+        from ripeness.train.embedded import init_embedded_model
+
+        init_embedded_model(path, show_progress=show_progress)
+    return path
+
+
+def problems(config: TrainConfig, family: TaskFamily) -> tuple[list[TaskItem], list[TaskItem]]:
+    """Training prompts and held-out problems, disjoint by construction (split by hash)."""
+    task = config.task
+    if task.problems_file:
+        path = Path(task.problems_file)
+        if not path.is_file():
+            raise RipenessError(f"task.problems_file {path} does not exist")
+        train = []
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            try:
+                train.append(TaskItem.from_columns(json.loads(line)))
+            except (json.JSONDecodeError, RipenessError, KeyError, TypeError) as exc:
+                raise RipenessError(f"{path}:{number}: not a task row ({exc})") from None
+    else:
+        train = family.generate(task.train_problems, config.run.seed, task.difficulties, "train")
+    heldout = family.generate(
+        task.heldout_problems, config.run.seed + 1, task.difficulties, "heldout"
+    )
+    return train, heldout
+
+
+def grpo_args(config: TrainConfig, run: RunDirectory) -> GRPOConfig:
+    grpo = config.grpo
+    cuda = torch.cuda.is_available()
+    return GRPOConfig(
+        output_dir=str(run.checkpoints_dir),
+        per_device_train_batch_size=grpo.prompts_per_step * grpo.num_generations,
+        gradient_accumulation_steps=1,
+        num_generations=grpo.num_generations,
+        max_completion_length=grpo.max_completion_length,
+        temperature=grpo.temperature,
+        beta=grpo.beta,
+        learning_rate=grpo.learning_rate,
+        lr_scheduler_type="constant",
+        max_steps=grpo.steps,
+        scale_rewards=grpo.scale_rewards,
+        reward_weights=[c.weight for c in config.reward.mix()],
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=config.checkpoints.every,
+        report_to=config.logging.report_to or "none",
+        use_cpu=not cuda,
+        bf16=cuda,
+        activation_checkpointing=False,
+        use_vllm=grpo.use_vllm,
+        seed=config.run.seed,
+        disable_tqdm=True,
+        log_completions=False,
+    )
+
+
+def train(
+    config: TrainConfig,
+    resume: bool = False,
+    show_progress: bool = True,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainResult:
+    """Run (or resume) GRPO with monitors; everything lands in ``config.run_dir()``.
+
+    ``callbacks`` run before Ripeness's own (the monitor benchmark times steps with one).
+    """
+    from ripeness.progress import quiet_libraries
+
+    quiet_libraries()
+    family = get_family(config.task.name)  # bad task or reward names fail before any writing
+    mix = config.reward.mix()
+    recorders = [RecordingReward(reward_by_name(family, c.name)) for c in mix]
+    if config.model.path != "embedded":
+        require_model_dir(Path(config.model.path))
+    run_dir = config.run_dir()
+    run = RunDirectory(writable_dir(run_dir, "run folder"))
+    if not resume:
+        if run.latest_checkpoint() is not None or run.config_path.is_file():
+            raise RipenessError(
+                f"{run_dir} already holds a run; resume it with `ripeness train --resume "
+                f"{run_dir}` or choose another run.name"
+            )
+        run.config_path.write_text(dump_config(config))
+    model_path = resolve_model(config, run, show_progress)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path)
+    reference = None
+    if config.grpo.beta == 0:
+        reference = AutoModelForCausalLM.from_pretrained(model_path).eval()
+        reference.requires_grad_(False)
+    train_items, heldout = problems(config, family)
+    monitor = RolloutMonitor(
+        family, recorders, [c.weight for c in mix], reference, config.monitor.kl_samples
+    )
+    alarm = OverOptimizationAlarm(
+        window=config.monitor.window,
+        min_drop=config.monitor.min_drop,
+        alpha=config.monitor.alpha,
+        warmup_steps=config.monitor.warmup_steps,
+    )
+    checkpoint = run.latest_checkpoint() if resume else None
+    resumed_from = int(checkpoint.name.split("-")[-1]) if checkpoint else 0
+    run.forget_after(resumed_from)
+    run.write_checkpoints([c for c in run.checkpoints() if c["step"] <= resumed_from])
+    for row in run.steps():  # replay the recorded steps so the alarm continues where it was
+        alarm.update(row["step"], row["gold"], row["proxy"], row["d"], row["prompts"])
+    paid = {e["step"]: outcomes(e) for e in run.evals(HELDOUT_PROXY)}
+    for gold in run.evals(HELDOUT_GOLD):
+        if gold["step"] in paid:
+            alarm.update_heldout(gold["step"], outcomes(gold), paid[gold["step"]])
+    callback = MonitorCallback(config, run, family, monitor, heldout, tokenizer, alarm)
+    progress = TrainerProgress("GRPO", disable=not show_progress, status=callback.status)
+    trainer = MonitoredGRPOTrainer(
+        model=model,
+        reward_funcs=recorders,
+        args=grpo_args(config, run),
+        train_dataset=to_dataset(train_items),
+        processing_class=tokenizer,
+        callbacks=[*callbacks, callback, progress],
+        monitor=monitor,
+    )
+    trainer.remove_callback(PrinterCallback)
+    start = time.perf_counter()
+    try:
+        if resume:
+            run.record_event(resumed_from, "resume", f"resumed from step {resumed_from}")
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        marked = next((c["step"] for c in run.checkpoints() if c.get("marked")), None)
+        return TrainResult(
+            run_dir=run.path,
+            alarm_step=alarm.fired_at.step if alarm.fired_at else None,
+            marked_step=marked,
+            final_step=trainer.state.global_step,
+            seconds=time.perf_counter() - start,
+        )
+    finally:
+        run.close()  # also when training fails: what was recorded stays readable
+
+
+def resume_run(run_dir: Path, show_progress: bool = True) -> TrainResult:
+    run = RunDirectory.open_existing(run_dir)
+    config = load_config(run.config_path)
+    if Path(config.run_dir()).resolve() != Path(run_dir).resolve():
+        # the folder was moved or renamed since: follow it
+        config.run.out, config.run.name = str(Path(run_dir).parent), Path(run_dir).name
+    return train(config, resume=True, show_progress=show_progress)
