@@ -29,6 +29,7 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)

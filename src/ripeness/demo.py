@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ripeness.defaults import DEMO_LEARNING_RATE, MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
-from ripeness.display import stress_table
+from ripeness.display import print_train_summary, stress_table
 from ripeness.errors import RipenessError, positive, writable_dir
 from ripeness.models.embedded import is_built
 from ripeness.progress import console, quiet_libraries
@@ -26,7 +26,6 @@ from ripeness.report.html import write_report
 from ripeness.report.select import Selection
 from ripeness.tasks.arithmetic import ArithmeticFamily
 from ripeness.tasks.stress import stress_test
-from ripeness.train.cli import print_summary
 from ripeness.train.config import TrainConfig, dump_config
 from ripeness.train.embedded import init_embedded_model
 from ripeness.train.run import TrainResult, resume_run, train
@@ -100,7 +99,7 @@ def run_demo(
     else:
         (out / "grpo.toml").write_text(dump_config(config))
         result = train(config, show_progress=show_progress)
-    print_summary(result, console)
+    print_train_summary(result, console)
     console.rule("4. probe the checkpoints, select one, write the report")
     report, selection = write_report(run_dir, show_progress=show_progress)
     minutes = (time.perf_counter() - start) / 60

@@ -141,3 +141,53 @@ def selection_table(selection) -> Table:
         cells = [str(a.signals[name][1]) if name in a.signals else "-" for name in SIGNALS]
         table.add_row(label, str(a.gold) if a.gold else "-", *cells, verdict)
     return table
+
+
+def print_train_summary(result, console) -> None:
+    """What a GRPO run did: steps, the alarm, the marked checkpoint, held-out gold."""
+    from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory
+
+    run = RunDirectory(result.run_dir)
+    evals = {e["step"]: e for e in run.evals(HELDOUT_GOLD)}
+    paid = {e["step"]: e for e in run.evals(HELDOUT_PROXY)}
+    console.print(
+        f"trained {result.final_step} steps in {result.seconds / 60:.1f} min; run in {run.path}"
+    )
+    alarms = run.events("alarm")
+    if alarms:
+        console.print(
+            f"[bold red]over-optimization alarm at step {alarms[0]['step']}:[/] "
+            f"{alarms[0]['message']}"
+        )
+    else:
+        console.print("no over-optimization alarm")
+    for checkpoint in run.checkpoints():
+        if checkpoint.get("marked"):
+            console.print(
+                f"marked checkpoint: step {checkpoint['step']} (nearest the gold peak at step "
+                f"{checkpoint['gold_peak_step']}): {run.path / checkpoint['path']}"
+            )
+    steps = sorted(evals)
+    best = max(steps, key=lambda step: evals[step]["rate"], default=None)
+    for step in sorted({steps[0], best, steps[-1]}) if steps else []:
+        e, p = evals[step], paid.get(step)
+        proxy = f"; the proxy pays {p['rate']:.1%} [{p['low']:.1%}, {p['high']:.1%}]" if p else ""
+        console.print(
+            f"held-out gold at step {step}: {e['rate']:.1%} [{e['low']:.1%}, {e['high']:.1%}] "
+            f"(n={e['n']}){proxy}"
+        )
+    run.close()
+
+
+def print_selection(selection, console) -> None:
+    """The selection table, the verdict and its reasons."""
+    from rich.markup import escape
+
+    console.print(selection_table(selection), soft_wrap=True)
+    if selection.chosen is None:
+        console.print("[bold red]verdict: no checkpoint passes the policy[/]")
+    else:
+        c = selection.chosen.candidate
+        console.print(f"[bold green]verdict: ship {c.label}[/] ({c.path})")
+    for reason in selection.reasons:
+        console.print(f"  - {escape(reason)}", soft_wrap=True)

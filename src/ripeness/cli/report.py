@@ -28,6 +28,7 @@ def report_command(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Probe the run's checkpoints, select one, and write a self-contained HTML report."""
+    from ripeness.display import print_selection
     from ripeness.progress import console, quiet_libraries
     from ripeness.report.html import write_report
 
@@ -43,6 +44,7 @@ def select_command(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Pick the checkpoint to ship under the limits in the run's [select] section."""
+    from ripeness.display import print_selection
     from ripeness.progress import console, quiet_libraries
     from ripeness.report.assess import assess_run
     from ripeness.report.select import select_checkpoint
@@ -57,18 +59,3 @@ def select_command(
         print_selection(selection, console)
     if selection.chosen is None:
         raise typer.Exit(3)
-
-
-def print_selection(selection, console) -> None:
-    from rich.markup import escape
-
-    from ripeness.display import selection_table
-
-    console.print(selection_table(selection), soft_wrap=True)
-    if selection.chosen is None:
-        console.print("[bold red]verdict: no checkpoint passes the policy[/]")
-    else:
-        c = selection.chosen.candidate
-        console.print(f"[bold green]verdict: ship {c.label}[/] ({c.path})")
-    for reason in selection.reasons:
-        console.print(f"  - {escape(reason)}", soft_wrap=True)

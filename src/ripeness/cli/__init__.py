@@ -1,5 +1,6 @@
-"""The ``ripeness`` command.
+"""The ``ripeness`` command: option parsing only; every pipeline lives in the library.
 
+One module per command group (``tasks``, ``probes``, ``train``, ``report``, ``experiment``).
 Every user-facing failure is one line on stderr (``error: ...``) and exit code 2; tracebacks are
 for bugs only.
 """
@@ -14,13 +15,13 @@ from typing import Annotated
 import typer
 
 from ripeness import __version__
+from ripeness.cli.experiment import app as experiment_app
+from ripeness.cli.probes import compare_command, probe_command, serve_command
+from ripeness.cli.report import report_command, select_command
+from ripeness.cli.tasks import app as tasks_app
+from ripeness.cli.train import train_command
 from ripeness.defaults import DEMO_LEARNING_RATE, MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
 from ripeness.errors import RipenessError, positive, require_model_dir, writable_dir
-from ripeness.feedback.cli import app as experiment_app
-from ripeness.probes.cli import compare_command, probe_command, serve_command
-from ripeness.report.cli import report_command, select_command
-from ripeness.tasks.cli import app as tasks_app
-from ripeness.train.cli import train_command
 
 app = typer.Typer(
     help="Craft reasoning models that are good in use, not only on benchmarks.",
@@ -144,8 +145,8 @@ def demo(
     if not learning_rate > 0:  # before the heavy imports, not seconds later
         raise RipenessError(f"--learning-rate must be positive, got {learning_rate}")
     from ripeness.demo import run_demo
+    from ripeness.display import print_selection
     from ripeness.progress import console
-    from ripeness.report.cli import print_selection
 
     result = run_demo(out, examples, steps, learning_rate, seed, show_progress=not quiet)
     print_selection(result.selection, console)
@@ -175,7 +176,3 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry: exit with :func:`main`'s status."""
     sys.exit(main())
-
-
-if __name__ == "__main__":
-    run()

@@ -1,0 +1,5 @@
+"""``python -m ripeness.cli``: the same as the ``ripeness`` command."""
+
+from ripeness.cli import run
+
+run()
