@@ -26,7 +26,7 @@ def train_command(
     from ripeness.train.config import TrainConfig, dump_config, load_config
 
     if print_config:
-        typer.echo(dump_config(TrainConfig()))
+        typer.echo(dump_config(TrainConfig(), comments=True))
         return
     if (config is None) == (resume is None):
         raise RipenessError("give a CONFIG file to start a run, or --resume RUN to continue one")
