@@ -24,9 +24,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from sandbox_corpus import ATTACKS, CASES
 
 import ripeness.sandbox.runner as runner
-from sandbox_corpus import ATTACKS, CASES
 
 ROOT = os.geteuid() == 0
 SYSTEM_PYTHON = shutil.which("python3.11", path="/usr/bin")
