@@ -155,12 +155,12 @@ def print_train_summary(result, console) -> None:
     )
     alarms = run.events("alarm")
     if alarms:
+        kind = alarms[0].get("alarm_kind", "over-optimization")
         console.print(
-            f"[bold red]over-optimization alarm at step {alarms[0]['step']}:[/] "
-            f"{alarms[0]['message']}"
+            f"[bold red]{kind} alarm at step {alarms[0]['step']}:[/] {alarms[0]['message']}"
         )
     else:
-        console.print("no over-optimization alarm")
+        console.print("no alarm: held-out gold never fell beyond the noise")
     for checkpoint in run.checkpoints():
         if checkpoint.get("marked"):
             console.print(

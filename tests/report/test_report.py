@@ -126,3 +126,30 @@ def test_assessment_asks_again_when_select_differs_from_training(demo_dir, tmp_p
         assert len(store.records("base", HELDOUT_PROBE)) == config.select.heldout_problems
     finally:
         store.close()
+
+
+def test_a_demo_killed_after_the_alarm_stopped_it_ends_where_it_would_have(demo_dir, tmp_path):
+    """Killed while probing checkpoints (training already stopped on the alarm), then run
+    again: it trains no further step and writes the same selection."""
+    out = tmp_path / "demo"
+    shutil.copytree(demo_dir, out)
+    run = out / "grpo"
+    before = json.loads((run / "selection.json").read_text())
+    last_step = max(s["step"] for s in RunDirectory(run).steps())
+    checkpoints = json.loads((run / "checkpoints.json").read_text())
+    assert RunDirectory(run).events("alarm")[0]["action"] == "stop"
+    # as if killed mid-assessment: the report and the last checkpoint's probes are gone
+    (run / "report.html").unlink()
+    (run / "selection.json").unlink()
+    db = sqlite3.connect(run / "probes.sqlite")
+    with db:
+        for table in ("probe_runs", "probe_records", "probe_summaries"):
+            db.execute(f"DELETE FROM {table} WHERE label = ?", (f"step-{last_step}",))
+    db.close()
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    assert max(s["step"] for s in RunDirectory(run).steps()) == last_step  # no step trained
+    assert json.loads((run / "checkpoints.json").read_text()) == checkpoints
+    after = json.loads((run / "selection.json").read_text())
+    assert after["chosen"] == before["chosen"]
+    assert [c["label"] for c in after["candidates"]] == [c["label"] for c in before["candidates"]]
+    assert (run / "report.html").is_file()

@@ -97,11 +97,29 @@ def test_heldout_check_fires_at_the_first_evaluation_that_fell_beyond_the_noise(
     assert fired.step == 50 and fired.gold_peak_step in (20, 30)
     assert fired.p_value < 1e-3 and fired.gold_drop >= 0.08
     assert "while the proxy rose" in fired.reason and "paired, n=300" in fired.reason
+    assert fired.alarm_kind == "over-optimization"
 
 
-def test_heldout_check_stays_quiet_when_the_proxy_falls_with_gold_or_nothing_changes():
+def test_gold_falling_with_the_proxy_is_a_regression_not_silence():
     falling_together = [0.45, 0.46, 0.40, 0.30, 0.20]
-    assert evaluate(falling_together, falling_together).fired_at is None
+    fired = evaluate(falling_together, falling_together).fired_at
+    assert fired is not None and fired.alarm_kind == "regression" and fired.step == 30
+    assert fired.reason.startswith("regression:") and "the proxy fell too" in fired.reason
+
+
+def test_a_lenient_proxy_that_pays_nearly_everything_cannot_hide_a_collapse_of_gold():
+    """The case that once went unseen: the proxy paid 298-300 of 300 throughout (one or two
+    fewer than at the peak), gold went 33% -> 28% -> 24% -> 17% -> 7% -> 3%."""
+    gold = [0.33, 0.33, 0.28, 0.24, 0.17, 0.07, 0.03]
+    proxy = [0.998, 0.999, 0.998, 0.997, 0.997, 0.994, 0.997]
+    fired = evaluate(gold, proxy).fired_at
+    assert fired is not None and fired.alarm_kind == "over-optimization"
+    # no later than one evaluation after the first whose fall is significant at the
+    # alarm's corrected level (here the fall to 24% or 17%)
+    assert fired.step <= 40, fired.reason
+
+
+def test_heldout_check_stays_quiet_when_nothing_changes():
     false_alarms = [
         seed
         for seed in range(100)

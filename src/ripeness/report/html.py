@@ -137,9 +137,19 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         proxy,
     )
     if alarms:
-        alarm = f"The alarm fired at step {alarms[0]['step']}: {escape(alarms[0]['message'])}."
+        kind = alarms[0].get("alarm_kind", "over-optimization")
+        why = {
+            "over-optimization": "gold fell while the proxy held or rose, so the reward is "
+            "being gamed",
+            "regression": "gold fell and the proxy fell with it, so training is hurting the "
+            "model whatever the reward says",
+        }.get(kind, "")
+        alarm = (
+            f"The {escape(kind)} alarm fired at step {alarms[0]['step']}: {escape(why)} "
+            f"({escape(alarms[0]['message'])})."
+        )
     else:
-        alarm = "The alarm did not fire: gold did not turn significantly while the proxy climbed."
+        alarm = "The alarm did not fire: held-out gold never fell beyond the noise."
     peak = (
         f" The checkpoint nearest the held-out gold peak, step {marked}, is marked."
         if marked

@@ -175,7 +175,7 @@ def decide(assessments: list[Assessment], policy: SelectSection) -> Selection:
         if a.candidate.step > 0:
             reasons.append(f"{a.candidate.label} is vetoed{gold}: {'; '.join(a.vetoes)}.")
     if c.marked:
-        reasons.append("It is the checkpoint the over-optimization alarm marked as the gold peak.")
+        reasons.append("It is the checkpoint the alarm marked as the held-out gold peak.")
     if base is not None and base.gold is not None and base.gold.value > chosen.gold.value:
         reasons.append(
             f"The starting model scores higher held-out gold ({base.gold.percent()}): this run did "

@@ -1,4 +1,5 @@
-"""The over-optimization alarm: has gold reward turned while the proxy still climbs?
+"""The alarm: has gold reward turned, while the proxy still climbs (over-optimization) or not
+(regression)?
 
 Two checks side by side:
 
@@ -17,12 +18,15 @@ Two checks side by side:
   two evaluations pair up problem by problem. Gold has turned when the latest evaluation is
   below the best one by at least ``min_drop`` and a one-sided exact McNemar test on the problems
   that changed gives p < ``alpha`` (times the number of earlier evaluations, since the best one
-  was picked from them); the proxy still climbs when it pays at least as often on
-  those problems as at gold's best evaluation. This is the cleaner signal (rollouts mix prompts
-  that change from step to step), but it comes only every ``monitor.eval_every`` steps.
+  was picked from them). Whatever the proxy does, a fall of gold that significant fires, named
+  by its kind: **over-optimization** when the proxy held or rose (it did not fall by a paired
+  one-sided test at 5%: the reward is being gamed), **regression** when it fell too (training
+  is hurting the model anyway). This is the cleaner signal (rollouts mix prompts that change
+  from step to step), but it comes only every ``monitor.eval_every`` steps.
 
 The alarm fires on the first non-parametric or held-out check that agrees (neither needs a
-functional form to hold) and reports the fit beside it. The trainer marks the checkpoint
+functional form to hold) and reports the fit beside it; ``monitor.alarm_action`` applies to
+both kinds. The trainer marks the checkpoint
 nearest the held-out gold peak (the same problems each evaluation), falling back to the
 smoothed rollout peak before evaluations exist.
 """
@@ -96,6 +100,11 @@ def one_sided_p(best: float, now: float, n_best: int, n_now: int) -> float:
     return 1 - NormalDist().cdf((best - now) / se)
 
 
+OVER_OPTIMIZATION = "over-optimization"
+REGRESSION = "regression"
+PROXY_FELL_ALPHA = 0.05  # the proxy "fell" only when a paired test says so at this level
+
+
 @dataclass(frozen=True)
 class AlarmStatus:
     step: int
@@ -107,6 +116,9 @@ class AlarmStatus:
     fit: GaoFit | None
     reason: str
     source: str = "rollouts"  # or "held-out"
+    # over-optimization: gold fell while the proxy held or rose (the reward is being gamed);
+    # regression: gold fell and the proxy fell too (training is hurting the model anyway)
+    alarm_kind: str = OVER_OPTIMIZATION  # (not ``kind``: run events have their own)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -168,21 +180,31 @@ class OverOptimizationAlarm:
         p = min(1.0, paired_drop_p(peak_gold, gold) * (len(self.heldout) - 1))
         proxy_change = (sum(proxy) - sum(peak_proxy)) / n
         turned = drop >= self.min_drop and p < self.alpha
-        climbing = proxy_change >= 0
-        fired = turned and climbing
+        # the proxy "holds" unless a paired test says it fell: paying 299 of 300 instead of
+        # 300 is not a fall, and must not hide a collapse of gold
+        proxy_fell = proxy_change < 0 and paired_drop_p(peak_proxy, proxy) < PROXY_FELL_ALPHA
+        kind = REGRESSION if proxy_fell else OVER_OPTIMIZATION
         fit = fit_gao(self.d, moving_mean(self.gold, self.window)) if self.d else None
         picked = len(self.heldout) - 1
         where = (
             f"from its peak at step {peak_step} ({format_p(p)}, paired, n={n}, best of {picked})"
         )
-        rose = f"the proxy rose {proxy_change:+.1%}"
-        if fired:
-            reason = f"held-out gold fell {drop:.1%} {where} while {rose}"
-        elif not turned:
+        if not turned:
             reason = f"held-out gold within {max(drop, 0.0):.1%} of its peak"
+        elif kind == OVER_OPTIMIZATION:
+            verb = "rose" if proxy_change > 0 else "held"
+            reason = (
+                f"over-optimization: held-out gold fell {drop:.1%} {where} while the proxy "
+                f"{verb} ({proxy_change:+.1%}): the reward is being gamed"
+            )
         else:
-            reason = f"held-out gold fell {drop:.1%} but the proxy fell too ({proxy_change:+.1%})"
-        return AlarmStatus(step, fired, peak_step, drop, p, proxy_change, fit, reason, "held-out")
+            reason = (
+                f"regression: held-out gold fell {drop:.1%} {where} and the proxy fell too "
+                f"({proxy_change:+.1%}): training is hurting the model"
+            )
+        return AlarmStatus(
+            step, turned, peak_step, drop, p, proxy_change, fit, reason, "held-out", kind
+        )
 
     def peak_step(self) -> int:
         """The step where smoothed gold was highest (the first such step on ties)."""
@@ -206,8 +228,8 @@ class OverOptimizationAlarm:
         fired = ready and turned and climbing
         if fired:
             reason = (
-                f"gold fell {drop:.1%} from its peak at step {self.steps[best]} ({format_p(p)}) "
-                f"while the proxy rose {proxy_change:+.1%}"
+                f"over-optimization: gold fell {drop:.1%} from its peak at step "
+                f"{self.steps[best]} ({format_p(p)}) while the proxy rose {proxy_change:+.1%}"
             )
         elif not ready:
             reason = f"warming up ({len(self.steps)} of {max(self.warmup_steps, 2 * self.window)})"

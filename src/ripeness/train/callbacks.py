@@ -135,7 +135,8 @@ class MonitorCallback(TrainerCallback):
         if heldout:
             text += f" held-out {heldout[-1]['rate']:.0%}"
         if self.alarm.fired_at:
-            text += f" [red]ALARM@{self.alarm.fired_at.step}[/]"
+            fired = self.alarm.fired_at
+            text += f" [red]{fired.alarm_kind.upper()} ALARM@{fired.step}[/]"
         return text
 
     def _evaluate(self, step: int) -> None:

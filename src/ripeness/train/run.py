@@ -132,6 +132,9 @@ def train(
                 f"{run_dir}` or choose another run.name"
             )
         run.config_path.write_text(dump_config(config))
+    if resume and (stopped := _stopped_by_alarm(config, run)) is not None:
+        run.close()
+        return stopped  # the alarm's decision is part of the run: a rerun trains no further
     model_path = resolve_model(config, run, show_progress)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path)
@@ -186,6 +189,23 @@ def train(
         )
     finally:
         run.close()  # also when training fails: what was recorded stays readable
+
+
+def _stopped_by_alarm(config: TrainConfig, run: RunDirectory) -> TrainResult | None:
+    """The run's result as it ended, if the alarm stopped it at a saved checkpoint; else None.
+
+    A run killed after the alarm's stop (while its checkpoints were being assessed, say) must
+    end where the uninterrupted run did, not train on past the alarm.
+    """
+    checkpoint = run.latest_checkpoint()
+    if config.monitor.alarm_action != "stop" or checkpoint is None:
+        return None
+    last = int(checkpoint.name.split("-")[-1])
+    alarms = [e for e in run.events("alarm") if e["step"] <= last and e.get("action") == "stop"]
+    if not alarms:
+        return None
+    marked = next((c["step"] for c in run.checkpoints() if c.get("marked")), None)
+    return TrainResult(run.path, alarms[0]["step"], marked, last, 0.0)
 
 
 def resume_run(run_dir: Path, show_progress: bool = True) -> TrainResult:
