@@ -64,7 +64,7 @@ def findings_of(arms: dict, limit: float) -> list[str]:
                 "the attribution monitor (learned reward > half the advantage)",
                 arm["feedback_drives_advantage_from"],
             ),
-            ("the over-optimization alarm", arm["alarm_step"]),
+            ("the alarm", arm["alarm_step"]),
         ):
             if step is None:
                 verdict = "never flagged it"
