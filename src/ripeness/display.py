@@ -156,9 +156,8 @@ def print_train_summary(result, console) -> None:
     alarms = run.events("alarm")
     if alarms:
         kind = alarms[0].get("alarm_kind", "over-optimization")
-        console.print(
-            f"[bold red]{kind} alarm at step {alarms[0]['step']}:[/] {alarms[0]['message']}"
-        )
+        message = alarms[0]["message"].removeprefix(f"{kind}: ")
+        console.print(f"[bold red]{kind} alarm at step {alarms[0]['step']}:[/] {message}")
     else:
         console.print("no alarm: held-out gold never fell beyond the noise")
     for checkpoint in run.checkpoints():

@@ -146,7 +146,7 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         }.get(kind, "")
         alarm = (
             f"The {escape(kind)} alarm fired at step {alarms[0]['step']}: {escape(why)} "
-            f"({escape(alarms[0]['message'])})."
+            f"({escape(alarms[0]['message'].removeprefix(f'{kind}: '))})."
         )
     else:
         alarm = "The alarm did not fire: held-out gold never fell beyond the noise."
