@@ -138,16 +138,8 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
     )
     if alarms:
         kind = alarms[0].get("alarm_kind", "over-optimization")
-        why = {
-            "over-optimization": "gold fell while the proxy held or rose, so the reward is "
-            "being gamed",
-            "regression": "gold fell and the proxy fell with it, so training is hurting the "
-            "model whatever the reward says",
-        }.get(kind, "")
-        alarm = (
-            f"The {escape(kind)} alarm fired at step {alarms[0]['step']}: {escape(why)} "
-            f"({escape(alarms[0]['message'].removeprefix(f'{kind}: '))})."
-        )
+        message = alarms[0]["message"].removeprefix(f"{kind}: ")  # it says why, in a sentence
+        alarm = f"The {escape(kind)} alarm fired at step {alarms[0]['step']}: {escape(message)}."
     else:
         alarm = "The alarm did not fire: held-out gold never fell beyond the noise."
     peak = (
