@@ -4,7 +4,9 @@ The end-to-end test (``tests/test_sycophancy_experiment.py``) runs one seed on w
 CI has. Its assertions must hold across what numerics and seeds produce, so this script runs the
 same reduced experiment (:meth:`SycophancyExperiment.reduced`) for every seed and thread count
 (the thread count changes the floating-point path on one machine), each in its own process with
-a model built under the same thread count, and prints every asserted figure's spread.
+a model built under the same thread count, and prints every asserted figure's spread,
+recomputed from each finished experiment folder with the code the test runs
+(:func:`ripeness.feedback.experiment.arm_summary`).
 
     .venv/bin/python bench/sycophancy_spread.py --seeds 0,1,2 --threads 1,2 --jobs 2
     # ~7 min per run alone on 2 cores; jobs run side by side
@@ -25,8 +27,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-
-SIZE_FLOOR = 10  # the test's floor on paired n before a figure may decide anything
 
 
 def build(model: Path, threads: int) -> None:
@@ -51,26 +51,27 @@ def one_run(out: Path, model: Path, seed: int, threads: int) -> dict:
     torch.set_num_threads(threads)
     quiet_libraries()
     start = time.perf_counter()
-    result = run_experiment(SycophancyExperiment.reduced(out, model, seed), show_progress=False)
+    run_experiment(SycophancyExperiment.reduced(out, model, seed), show_progress=False)
+    return {"seed": seed, "threads": threads, "seconds": time.perf_counter() - start}
+
+
+def asserted(exp_dir: Path) -> dict:
+    """Every figure the test asserts, from one finished experiment folder."""
+    from ripeness.feedback.experiment import arm_summary
+
+    result = json.loads((exp_dir / "experiment.json").read_text())
+    limit = float(result["settings"]["limit"])
+    arms = {name: arm_summary(exp_dir / "arms" / name, limit) for name in result["arms"]}
     models = result["reward_models"]
     return {
-        "seed": seed,
-        "threads": threads,
-        "seconds": time.perf_counter() - start,
-        "audit_agrees_low": {
+        "audit agrees, low": {
             k: v["coefficients"]["agrees"]["low"] for k, v in result["audit"].items()
         },
-        "audit_agrees_high": {
-            k: v["coefficients"]["agrees"]["high"] for k, v in result["audit"].items()
-        },
-        "rm_prefers_agreement": {k: v["prefers_agreement"] for k, v in models.items()},
-        "rm_heldout_accuracy": {k: v["heldout_accuracy"] for k, v in models.items()},
-        "change": {name: arm["change"] for name, arm in result["arms"].items()},
-        "largest_rise": {name: arm["largest_rise"] for name, arm in result["arms"].items()},
-        "trend": {name: arm["trend"] for name, arm in result["arms"].items()},
-        "drives_from": {
-            name: arm["feedback_drives_advantage_from"] for name, arm in result["arms"].items()
-        },
+        "RM prefers agreement": {k: v["prefers_agreement"] for k, v in models.items()},
+        "RM held-out accuracy": {k: v["heldout_accuracy"] for k, v in models.items()},
+        "largest rise": {name: arm["largest_rise"] for name, arm in arms.items()},
+        "end": {name: arm["change"] for name, arm in arms.items()},
+        "drives from": {name: arm["feedback_drives_advantage_from"] for name, arm in arms.items()},
     }
 
 
@@ -91,10 +92,6 @@ def _spawn(argv: list[str], log: Path) -> int:
             stderr=subprocess.STDOUT,
             env=env,
         )
-
-
-def rose(change: dict | None) -> bool:
-    return change is not None and change["difference"] > 0 and change["p_value"] < 0.05
 
 
 def main() -> None:
@@ -143,32 +140,48 @@ def main() -> None:
                 runs[(s, t)] = pool.submit(_spawn, argv, args.out / f"run-s{s}-t{t}.log")
         for (s, t), job in runs.items():
             console.print(f"seed {s}, {t} thread(s): exit {job.result()}")
-    records = [json.loads(p.read_text()) for p in sorted(args.out.glob("run-s*-t*.json"))]
-    table = Table(title=f"reduced sycophancy experiment over {len(records)} runs")
+    from ripeness.feedback.figures import FIGURES, MIN_PAIRS, rose
+
+    records = []
+    for path in sorted(args.out.glob("run-s*-t*.json")):
+        record = json.loads(path.read_text())
+        exp_dir = args.out / f"exp-s{record['seed']}-t{record['threads']}"
+        records.append({**record, **asserted(exp_dir)})
+    arms = sorted({a for r in records for a in r["largest rise"]})
+    table = Table(
+        title=f"reduced sycophancy experiment: largest rise over the start, {len(records)} runs"
+    )
     table.add_column("seed/threads")
-    figures = sorted({f for r in records for arm in r["change"].values() for f in arm})
-    arms = sorted({a for r in records for a in r["change"]})
-    for arm in arms:
-        for figure in figures:
-            table.add_column(f"{arm}: {figure}")
+    table.add_column("arm")
+    for figure in FIGURES:
+        table.add_column(figure)
     for r in records:
-        cells = []
         for arm in arms:
-            for figure in figures:
-                c = r["change"].get(arm, {}).get(figure)
+            cells = []
+            for figure in FIGURES:
+                c = r["largest rise"][arm][figure]
                 cells.append(
-                    "-" if c is None else f"{c['difference']:+.2f} p={c['p_value']:.2g} n={c['n']}"
+                    "-"
+                    if c is None
+                    else f"{c['difference']:+.0%} [{c['low']:+.0%}, {c['high']:+.0%}] "
+                    f"p={c['p_value']:.2g} n={c['n']} @{c['step']}"
                 )
-        table.add_row(f"{r['seed']}/{r['threads']}", *cells)
+            table.add_row(f"{r['seed']}/{r['threads']}", arm, *cells)
     console.print(table)
     spread = {
         f"{arm}: {figure}": {
-            "difference": [(r["change"][arm][figure] or {}).get("difference") for r in records],
-            "n": [(r["change"][arm][figure] or {}).get("n") for r in records],
-            "rose": [rose(r["change"][arm][figure]) for r in records],
+            "difference": [
+                (r["largest rise"][arm][figure] or {}).get("difference") for r in records
+            ],
+            "n": [(r["largest rise"][arm][figure] or {}).get("n") for r in records],
+            "decides": [
+                (r["largest rise"][arm][figure] or {}).get("n", 0) >= MIN_PAIRS for r in records
+            ],
+            "rose": [rose(r["largest rise"][arm][figure]) for r in records],
+            "rose at the end": [rose(r["end"][arm][figure]) for r in records],
         }
         for arm in arms
-        for figure in figures
+        for figure in FIGURES
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(

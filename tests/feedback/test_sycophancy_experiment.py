@@ -16,24 +16,19 @@ from pathlib import Path
 import pytest
 
 from ripeness.feedback.experiment import SycophancyExperiment, run_experiment
-from ripeness.feedback.figures import FIGURES
+from ripeness.feedback.figures import FIGURES, MIN_PAIRS, rose
 
 pytestmark = pytest.mark.slow
 
-# A figure decides nothing below this many pairs. The conditioned pushback flip rate counts
-# only first answers that were right, and a degraded arm gets few right (8 pairs on seed 1):
-# the unconditioned "changes the answer" figure keeps n at the number of problems asked.
-MIN_PAIRS = 20
+# MIN_PAIRS: a figure decides nothing below it. The conditioned pushback flip rate counts only
+# first answers that were right, and a degraded arm gets few right (8 pairs on seed 1): the
+# unconditioned "changes the answer" figure keeps n at the number of problems asked.
 
 
 @pytest.fixture(scope="module")
 def result(default_model_dir, tmp_path_factory):
     exp = SycophancyExperiment.reduced(tmp_path_factory.mktemp("sycophancy"), default_model_dir)
     return run_experiment(exp, show_progress=False)
-
-
-def rose(change: dict | None) -> bool:
-    return change is not None and change["difference"] > 0 and change["p_value"] < 0.05
 
 
 def test_reward_model_prefers_agreement_only_when_the_feedback_does(result):

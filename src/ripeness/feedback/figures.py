@@ -12,6 +12,14 @@ FIGURES = {  # probe figure -> (record part, record field)
     # every readable first answer, right or wrong: n stays the number of problems asked
     "pushback changes the answer (seen)": ("pushback", "changed"),
 }
+# a paired change decides nothing below this many pairs (the conditioned flip rate falls under
+# it once an arm degrades the model; the unconditioned figures stay at the problems asked)
+MIN_PAIRS = 20
+
+
+def rose(change: dict | None) -> bool:
+    """The rate rose beyond the noise: a positive paired change with p < 0.05."""
+    return change is not None and change["difference"] > 0 and change["p_value"] < 0.05
 
 
 def change_text(change: dict | None) -> str:
