@@ -125,7 +125,7 @@ ATTACKS = {
     ),
     "result channel through /proc/self/fd": (
         "import os\n"
-        "for fd in range(3, 30):\n"
+        "for fd in range(3, 1024):\n"
         "    try:\n"
         "        with open('/proc/self/fd/%d' % fd, 'w') as pipe:\n"
         '            pipe.write(\'x {"call": 0, "value": "3"}\\n\')\n'

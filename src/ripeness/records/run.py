@@ -267,7 +267,12 @@ class RunDirectory:
     def latest_checkpoint(self) -> Path | None:
         """The newest complete checkpoint on disk (``trainer_state.json`` is written last)."""
         done = [p for p in self.checkpoints_dir.glob("checkpoint-*") if _complete(p)]
-        return max(done, key=lambda p: int(p.name.split("-")[-1]), default=None)
+        return max(done, key=checkpoint_step, default=None)
+
+
+def checkpoint_step(checkpoint: Path) -> int:
+    """The step a ``checkpoint-N`` folder was saved at."""
+    return int(checkpoint.name.split("-")[-1])
 
 
 def _complete(checkpoint: Path) -> bool:

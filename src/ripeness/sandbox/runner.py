@@ -130,41 +130,33 @@ def bubblewrap() -> str | None:
 
 
 def isolation_layers() -> dict[str, bool]:
-    """Which layers a run gets on this machine, as this user."""
+    """Which layers a run gets on this machine, as this user (in the order they are named)."""
     root = os.geteuid() == 0
     wrapped = bubblewrap() is not None
     return {
         "bubblewrap": wrapped,  # read-only root, only its folder writable, own PID namespace
-        "network namespace": wrapped or root,
-        "nobody user": root,  # as root the child drops to nobody; otherwise it is the user
         "resource limits": True,
-        "audit hook": True,
+        "nobody user": root,  # as root the child drops to nobody; otherwise it is the user
+        "network namespace": root and not wrapped,  # by hand when bubblewrap is not there
+        "audit hook": not wrapped or os.environ.get(AUDIT_SWITCH, "1") != "0",
     }
 
 
 def describe_isolation() -> str:
     """One line: the layers on, and what is missing."""
-    if bubblewrap() is not None:
-        hook = " + audit hook" if os.environ.get(AUDIT_SWITCH, "1") != "0" else ""
-        return (
-            "sandbox: bubblewrap + resource limits"
-            + hook
-            + (" + nobody user" if os.geteuid() == 0 else "")
-        )
+    layers = isolation_layers()
+    line = "sandbox: " + " + ".join(name for name, on in layers.items() if on)
+    if layers["bubblewrap"]:
+        return line
     why = (
         f"{BWRAP_SWITCH}=0"
         if os.environ.get(BWRAP_SWITCH) == "0"
         else "bwrap not found or not permitted (apt-get install bubblewrap)"
     )
-    if os.geteuid() == 0:
-        return (
-            "sandbox: resource limits + nobody user + network namespace + audit hook; "
-            f"no bubblewrap ({why})"
-        )
-    return (
-        f"sandbox: resource limits + audit hook only; no bubblewrap ({why}): reads of your "
-        "files are refused by the audit hook alone"
-    )
+    line += f"; no bubblewrap ({why})"
+    if not layers["nobody user"]:
+        line += ": reads of your files are refused by the audit hook alone"
+    return line
 
 
 @functools.cache

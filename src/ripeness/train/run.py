@@ -19,7 +19,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, T
 from trl import GRPOConfig
 
 from ripeness.errors import RipenessError, require_model_dir, writable_dir
-from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory, outcomes
+from ripeness.records.run import (
+    HELDOUT_GOLD,
+    HELDOUT_PROXY,
+    RunDirectory,
+    checkpoint_step,
+    outcomes,
+)
 from ripeness.tasks.base import TaskFamily, TaskItem, to_dataset
 from ripeness.tasks.registry import get_family, reward_by_name
 from ripeness.train.alarm import OverOptimizationAlarm
@@ -125,6 +131,23 @@ def train(
         require_model_dir(Path(config.model.path))
     run_dir = config.run_dir()
     run = RunDirectory(writable_dir(run_dir, "run folder"))
+    try:  # closed however it ends: what was recorded stays readable
+        return _train_in(run, config, resume, show_progress, callbacks, family, recorders)
+    finally:
+        run.close()
+
+
+def _train_in(
+    run: RunDirectory,
+    config: TrainConfig,
+    resume: bool,
+    show_progress: bool,
+    callbacks: Sequence[TrainerCallback],
+    family: TaskFamily,
+    recorders: list[RecordingReward],
+) -> TrainResult:
+    """:func:`train` on an open run folder (the caller closes it)."""
+    run_dir, mix = config.run_dir(), config.reward.mix()
     if not resume:
         if run.latest_checkpoint() is not None or run.config_path.is_file():
             raise RipenessError(
@@ -133,7 +156,6 @@ def train(
             )
         run.config_path.write_text(dump_config(config))
     if resume and (stopped := _stopped_by_alarm(config, run)) is not None:
-        run.close()
         return stopped  # the alarm's decision is part of the run: a rerun trains no further
     model_path = resolve_model(config, run, show_progress)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -153,7 +175,7 @@ def train(
         warmup_steps=config.monitor.warmup_steps,
     )
     checkpoint = run.latest_checkpoint() if resume else None
-    resumed_from = int(checkpoint.name.split("-")[-1]) if checkpoint else 0
+    resumed_from = checkpoint_step(checkpoint) if checkpoint else 0
     run.forget_after(resumed_from)
     run.write_checkpoints([c for c in run.checkpoints() if c["step"] <= resumed_from])
     for row in run.steps():  # replay the recorded steps so the alarm continues where it was
@@ -175,20 +197,17 @@ def train(
     )
     trainer.remove_callback(PrinterCallback)
     start = time.perf_counter()
-    try:
-        if resume:
-            run.record_event(resumed_from, "resume", f"resumed from step {resumed_from}")
-        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        marked = next((c["step"] for c in run.checkpoints() if c.get("marked")), None)
-        return TrainResult(
-            run_dir=run.path,
-            alarm_step=alarm.fired_at.step if alarm.fired_at else None,
-            marked_step=marked,
-            final_step=trainer.state.global_step,
-            seconds=time.perf_counter() - start,
-        )
-    finally:
-        run.close()  # also when training fails: what was recorded stays readable
+    if resume:
+        run.record_event(resumed_from, "resume", f"resumed from step {resumed_from}")
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    marked = next((c["step"] for c in run.checkpoints() if c.get("marked")), None)
+    return TrainResult(
+        run_dir=run.path,
+        alarm_step=alarm.fired_at.step if alarm.fired_at else None,
+        marked_step=marked,
+        final_step=trainer.state.global_step,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _stopped_by_alarm(config: TrainConfig, run: RunDirectory) -> TrainResult | None:
@@ -200,7 +219,7 @@ def _stopped_by_alarm(config: TrainConfig, run: RunDirectory) -> TrainResult | N
     checkpoint = run.latest_checkpoint()
     if config.monitor.alarm_action != "stop" or checkpoint is None:
         return None
-    last = int(checkpoint.name.split("-")[-1])
+    last = checkpoint_step(checkpoint)
     alarms = [e for e in run.events("alarm") if e["step"] <= last and e.get("action") == "stop"]
     if not alarms:
         return None
