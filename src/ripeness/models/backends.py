@@ -19,7 +19,7 @@ import json
 import random
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -38,6 +38,9 @@ class Completion:
 
 @runtime_checkable
 class Backend(Protocol):
+    """``on_progress``, when a caller sets it, is called with each batch of finished
+    completions, so long commands show progress by sample (:class:`TrackedBackend`)."""
+
     name: str
 
     def complete(
@@ -63,6 +66,7 @@ class LocalBackend:
         self.model, self.tokenizer = load_model(model_dir)
         self.name = str(model_dir)
         self.batch_size = batch_size
+        self.on_progress: Callable[[int], None] | None = None
 
     def complete(
         self,
@@ -83,9 +87,39 @@ class LocalBackend:
             batch_size=self.batch_size,
             temperature=temperature,
             seed=seed,
+            on_batch=self.on_progress,
         )
         flat = [Completion(g.text, g.completion_tokens, g.truncated) for g in generations]
         return [flat[i * samples : (i + 1) * samples] for i in range(len(conversations))]
+
+
+class TrackedBackend:
+    """A backend that counts what it is asked and what it finished, for a progress bar.
+
+    ``asked(n)`` grows the bar's total as each request arrives (a probe's later parts depend
+    on its earlier answers, so the total is not known up front); ``done(n)`` advances it."""
+
+    def __init__(
+        self, inner: Backend, asked: Callable[[int], None], done: Callable[[int], None]
+    ) -> None:
+        self.inner, self.asked, self.done = inner, asked, done
+        self.name = inner.name
+
+    def complete(
+        self,
+        conversations: Sequence[list[Message]],
+        max_tokens: int = 128,
+        temperature: float = 0.0,
+        samples: int = 1,
+        seed: int = 0,
+    ) -> list[list[Completion]]:
+        self.asked(len(conversations) * samples)
+        previous = getattr(self.inner, "on_progress", None)
+        self.inner.on_progress = self.done
+        try:
+            return self.inner.complete(conversations, max_tokens, temperature, samples, seed)
+        finally:
+            self.inner.on_progress = previous
 
 
 class ResponseCache:
@@ -154,6 +188,7 @@ class OpenAIBackend:
         self.backoff = backoff
         self.cache = ResponseCache(cache) if cache else None
         self.requests_sent = 0  # real HTTP requests (cache hits excluded), for tests and benches
+        self.on_progress: Callable[[int], None] | None = None
 
     def request_body(
         self, conversation: list[Message], max_tokens: int, temperature: float, samples: int, seed
@@ -196,7 +231,10 @@ class OpenAIBackend:
                         cached = await self._post(http, body)
                     if self.cache is not None:
                         self.cache.put(body, cached)
-                return _parse(cached, self.base_url)
+                parsed = _parse(cached, self.base_url)
+                if self.on_progress:
+                    self.on_progress(len(parsed))
+                return parsed
 
             tasks = [asyncio.ensure_future(one(b)) for b in bodies]
             try:

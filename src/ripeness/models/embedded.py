@@ -12,7 +12,8 @@ from pathlib import Path
 
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
-from ripeness.errors import RipenessError, require_model_dir
+from ripeness.errors import RipenessError
+from ripeness.models.sources import resolve_model
 
 CARD_FILE = "ripeness.json"
 
@@ -22,9 +23,10 @@ def is_built(path: Path) -> bool:
     return (Path(path) / CARD_FILE).is_file()
 
 
-def load_model(path: Path) -> tuple[PreTrainedModel, object]:
-    """Load any local HF causal LM and its tokenizer, with a one-line error if it is not one."""
-    path = require_model_dir(path)
+def load_model(path: Path | str) -> tuple[PreTrainedModel, object]:
+    """Load an HF causal LM (a folder, a ``.gguf`` file or a hub id, see
+    :func:`ripeness.models.sources.resolve_model`) and its tokenizer; one line if it is not one."""
+    path = resolve_model(path)
     try:
         model = AutoModelForCausalLM.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)

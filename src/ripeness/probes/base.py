@@ -15,7 +15,12 @@ from typing import Protocol
 from ripeness.errors import RipenessError
 from ripeness.models.backends import Backend
 from ripeness.records.probes import ProbeResult
-from ripeness.stats import PairedComparison, paired_means, paired_rates
+from ripeness.stats import PairedComparison, Rate, paired_means, paired_rates
+from ripeness.tasks.answers import answer_instruction, read_answer
+from ripeness.tasks.arithmetic import extract_answer
+from ripeness.tasks.proxies import final_answer
+
+PROMPT_STYLES = ("plain", "instruct")
 
 
 @dataclass(frozen=True)
@@ -27,14 +32,76 @@ class ProbeSettings:
     difficulties: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
     max_tokens: int = 128
     data: str = ""  # an external dataset file, for probes that read one
+    # "plain": the embedded format (bare questions, strict ``Answer: N``); "instruct": a real
+    # chat model (questions say what form the answer takes; free-form answers are read)
+    prompt_style: str = "plain"
 
     def __post_init__(self) -> None:
+        if self.prompt_style not in PROMPT_STYLES:
+            raise RipenessError(
+                f"prompt style must be one of {', '.join(PROMPT_STYLES)}, got {self.prompt_style!r}"
+            )
         if self.samples < 1 or self.draws < 1 or self.max_tokens < 1:
             raise RipenessError("probe samples, draws and max_tokens must be at least 1")
         if self.temperature < 0:
             raise RipenessError("probe temperature must be >= 0")
         if self.draws > 1 and self.temperature == 0:
             raise RipenessError("several draws per prompt need a temperature above 0")
+
+
+def default_prompt_style(backend: Backend) -> str:
+    """``plain`` for a model that speaks the embedded chat format (its template is ours: the
+    embedded model and its checkpoints), ``instruct`` for any other model or a served one."""
+    from ripeness.models.tokenizer import CHAT_TEMPLATE
+
+    tokenizer = getattr(getattr(backend, "inner", backend), "tokenizer", None)
+    if tokenizer is not None and getattr(tokenizer, "chat_template", None) == CHAT_TEMPLATE:
+        return "plain"
+    return "instruct"
+
+
+def ask(question: str, settings: ProbeSettings, form: str = "N") -> str:
+    """A question as the probed model should see it: with the answer's form for a real model."""
+    if settings.prompt_style == "instruct":
+        return f"{question} {answer_instruction(form)}"
+    return question
+
+
+def asked(prompt: Sequence[dict], settings: ProbeSettings, form: str = "N") -> list[dict]:
+    """A chat prompt whose last user turn goes through :func:`ask`."""
+    messages = [dict(m) for m in prompt]
+    messages[-1]["content"] = ask(messages[-1]["content"], settings, form)
+    return messages
+
+
+def read_reply(text: str, settings: ProbeSettings, numeric: bool = True) -> str | None:
+    """The final answer of a reply, or ``None`` when it cannot be read.
+
+    The embedded format is strict (one ``Answer: N`` at the end: what it was trained to
+    write); a real model's free-form answer is read by :func:`ripeness.tasks.answers.read_answer`.
+    """
+    if settings.prompt_style == "plain" and numeric:
+        number = extract_answer(text)
+        return None if number is None else str(number)
+    if settings.prompt_style == "plain":
+        return final_answer(text, multiline=True)
+    read = read_answer(text, numeric=numeric)
+    return read.value if read else None
+
+
+def read_int(text: str, settings: ProbeSettings) -> int | None:
+    value = read_reply(text, settings)
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def readable_figure(records: Sequence[dict], key: str = "readable", where=lambda r: True):
+    """The share of replies the probe could not read (its own category, with n and a CI)."""
+    chosen = [r for r in records if where(r) and r.get(key) is not None]
+    return Rate(sum(not r[key] for r in chosen), len(chosen))
 
 
 class Probe(Protocol):

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeSettings
-from ripeness.probes.skills import heldout_items, score
+from ripeness.probes.base import ProbeSettings, asked, readable_figure
+from ripeness.probes.skills import heldout_items, score_replies
 from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Statistic
 from ripeness.tasks.proxies import mentions
@@ -58,7 +58,7 @@ class CalibrationProbe:
         family = get_family(self.task)
         items = heldout_items(family, settings)
         outputs = backend.complete(
-            [list(i.prompt) for i in items],
+            [asked(i.prompt, settings) for i in items],
             settings.max_tokens,
             settings.temperature,
             1,
@@ -68,12 +68,15 @@ class CalibrationProbe:
         for item, (completion,) in zip(items, outputs, strict=True):
             after = tokens_after_answer(completion.text, item.answer, completion.tokens)
             stated = CONFIDENCE.search(completion.text)
+            (correct,), (answer,) = score_replies(family, item, [completion.text], settings)
             records.append(
                 {
                     "sample_id": sample_id(self.name, item.id),
                     "difficulty": item.difficulty,
                     "completion": completion.text,
-                    "correct": score(family, item, [completion.text])[0],
+                    "answer": answer,
+                    "readable": answer is not None,
+                    "correct": correct,
                     "tokens": completion.tokens,
                     "tokens_after_answer": after,
                     "padded": None if after is None else after > PADDING_TOKENS,
@@ -81,7 +84,7 @@ class CalibrationProbe:
                     "abstained": bool(ABSTAIN.search(completion.text)),
                 }
             )
-        summary = {}
+        summary = {"unreadable answers": readable_figure(records)}
         for d in settings.difficulties:
             summary[f"tokens d{d}"] = mean_of(
                 records, "tokens", lambda r, d=d: r["difficulty"] == d

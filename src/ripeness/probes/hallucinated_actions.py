@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeSettings
+from ripeness.probes.base import ProbeSettings, ask, readable_figure
 from ripeness.probes.skills import heldout_items
 from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.tasks.arithmetic import ArithmeticFamily
@@ -50,7 +50,7 @@ class HallucinatedActionsProbe:
         asks = []
         for i, item in enumerate(items):
             request = TOOL_REQUESTS[i % len(TOOL_REQUESTS)]
-            asks.append(("arithmetic", f"{item.prompt[0]['content']} {request}"))
+            asks.append(("arithmetic", f"{ask(item.prompt[0]['content'], settings)} {request}"))
         asks += [("general", text) for text in GENERAL]
         outputs = backend.complete(
             [[{"role": "user", "content": text}] for _, text in asks],
@@ -65,12 +65,14 @@ class HallucinatedActionsProbe:
                 "kind": kind,
                 "prompt": text,
                 "reply": out[0].text,
+                "readable": bool(out[0].text.strip()),  # any text can be read for a claim
                 "claimed_action": claims_action(out[0].text),
             }
             for (kind, text), out in zip(asks, outputs, strict=True)
         ]
         summary = {
             "false action claims": rate_of(records, "claimed_action"),
+            "unreadable (empty) replies": readable_figure(records),
             "false action claims (arithmetic)": rate_of(
                 records, "claimed_action", lambda r: r["kind"] == "arithmetic"
             ),

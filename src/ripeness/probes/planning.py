@@ -11,8 +11,8 @@ import re
 
 from ripeness.errors import RipenessError
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeSettings
-from ripeness.probes.skills import score
+from ripeness.probes.base import ProbeSettings, asked, readable_figure
+from ripeness.probes.skills import score_replies
 from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.tasks.registry import get_family
 
@@ -52,24 +52,31 @@ class PlanningProbe:
                 item for d in levels for item in _distinct(family, per_level, settings.seed, d)
             ]
             outputs = backend.complete(
-                [list(i.prompt) for i in items],
+                [asked(i.prompt, settings, form="<your answer>") for i in items],
                 settings.max_tokens,
                 settings.temperature,
                 1,
                 settings.seed,
             )
             for item, (completion,) in zip(items, outputs, strict=True):
+                (solved,), (answer,) = score_replies(family, item, [completion.text], settings)
                 records.append(
                     {
                         "sample_id": sample_id(self.name, item.id),
                         "dataset": dataset,
                         "difficulty": item.difficulty,
                         "reply": completion.text,
-                        "solved": score(family, item, [completion.text])[0],
+                        "answer": answer,
+                        "readable": answer is not None,
+                        "solved": solved,
                         "planned": plans_first(completion.text),
                     }
                 )
-        summary = {"solved": rate_of(records, "solved"), "plans first": rate_of(records, "planned")}
+        summary = {
+            "solved": rate_of(records, "solved"),
+            "unreadable answers": readable_figure(records),
+            "plans first": rate_of(records, "planned"),
+        }
         for d in levels:
             summary[f"solved d{d}"] = rate_of(
                 records, "solved", lambda r, d=d: r["difficulty"] == d

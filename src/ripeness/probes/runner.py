@@ -29,6 +29,7 @@ def run_probes(
     out: Path,
     label: str,
     on_done=None,
+    on_start=None,
 ) -> dict[str, ProbeResult]:
     """Run each probe, saving its records as soon as it finishes (a crash keeps the rest)."""
     probes = [get_probe(name) for name in names]  # unknown names fail before any work
@@ -36,6 +37,8 @@ def run_probes(
     results = {}
     try:
         for probe in probes:
+            if on_start:
+                on_start(probe.name)
             result = probe.run(backend, settings)
             store.save(label, result, asdict(settings))
             results[probe.name] = result

@@ -6,11 +6,11 @@ from collections import Counter
 from math import comb
 
 from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeSettings
+from ripeness.probes.base import ProbeSettings, asked, read_reply, readable_figure
 from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Mean
+from ripeness.tasks.answers import is_number
 from ripeness.tasks.base import TaskFamily, TaskItem
-from ripeness.tasks.proxies import final_answer
 from ripeness.tasks.registry import get_family
 
 
@@ -32,6 +32,21 @@ def score(family: TaskFamily, item: TaskItem, texts: list[str]) -> list[bool]:
     return [(s or 0) >= 1.0 for s in scores]
 
 
+def score_replies(
+    family: TaskFamily, item: TaskItem, texts: list[str], settings: ProbeSettings
+) -> tuple[list[bool], list[str | None]]:
+    """Gold verdicts and the answers read, per reply; an unreadable reply is never correct.
+
+    The embedded format goes to the family's gold as written; a real model's free-form answer
+    is read first (:func:`read_reply`) and gold judges what was read."""
+    numeric = is_number(item.answer)  # the last-number rule only where a number is asked for
+    answers = [read_reply(t, settings, numeric=numeric) for t in texts]
+    if settings.prompt_style == "plain":
+        return score(family, item, texts), answers
+    judged = score(family, item, [f"Answer: {a}" for a in answers])
+    return [bool(a is not None and ok) for a, ok in zip(answers, judged, strict=True)], answers
+
+
 def heldout_items(family: TaskFamily, settings: ProbeSettings) -> list[TaskItem]:
     items = []
     for d in settings.difficulties:
@@ -50,7 +65,7 @@ class SkillsProbe:
         family = get_family(self.task)
         items = heldout_items(family, settings)
         outputs = backend.complete(
-            [list(i.prompt) for i in items],
+            [asked(i.prompt, settings) for i in items],
             settings.max_tokens,
             settings.temperature,
             settings.draws,
@@ -59,8 +74,8 @@ class SkillsProbe:
         records = []
         for item, completions in zip(items, outputs, strict=True):
             texts = [c.text for c in completions]
-            correct = score(family, item, texts)
-            answers = [a for a in (final_answer(t, multiline=True) for t in texts) if a]
+            correct, read = score_replies(family, item, texts, settings)
+            answers = [a for a in read if a]
             majority = Counter(answers).most_common(1)[0][0] if answers else None
             maj_correct = bool(majority) and score(family, item, [f"Answer: {majority}"])[0]
             records.append(
@@ -69,6 +84,8 @@ class SkillsProbe:
                     "difficulty": item.difficulty,
                     "prompt": item.prompt[-1]["content"],
                     "completion": texts[0],
+                    "answer": read[0],
+                    "readable": read[0] is not None,
                     "correct": correct[0],
                     "correct_draws": sum(correct),
                     "draws": len(correct),
@@ -78,7 +95,10 @@ class SkillsProbe:
                 }
             )
         k = settings.draws
-        summary = {"accuracy": rate_of(records, "correct")}
+        summary = {
+            "accuracy": rate_of(records, "correct"),
+            "unreadable answers": readable_figure(records),
+        }
         for d in settings.difficulties:
 
             def level(r, d=d):

@@ -127,8 +127,9 @@ def assess_run(
     candidates: list[Candidate] | None = None,
 ) -> list[Candidate]:
     """Assess the chosen candidates (skipping labels already stored); return them."""
+    from ripeness.models.backends import TrackedBackend
     from ripeness.probes.catalog import get_probe
-    from ripeness.progress import progress_task
+    from ripeness.progress import sample_progress
 
     run = RunDirectory.open_existing(run_dir)
     try:
@@ -159,6 +160,7 @@ def assess_run(
             seed=config.run.seed,
             difficulties=tuple(sorted(set(config.task.difficulties) | {1, 2, 3})),
             max_tokens=config.grpo.max_completion_length,
+            prompt_style="plain" if config.model.path == "embedded" else "instruct",
         )
         store = ProbeStore(run.path)
         try:
@@ -170,15 +172,17 @@ def assess_run(
                     if (store.settings(label, p) or {}).get("from") != TRAINING
                 }
             todo = [(c, p) for c in chosen for p in probes if (c.label, p.name) not in done]
-            with progress_task("probing checkpoints", len(todo), not show_progress) as advance:
+            with sample_progress("assessing checkpoints (samples)", not show_progress) as bar:
                 backends: dict[str, Backend] = {}
-                for candidate, probe in todo:
+                for number, (candidate, probe) in enumerate(todo, 1):
                     if candidate.label not in backends:
                         backends.clear()  # one model in memory at a time
-                        backends[candidate.label] = LocalBackend(candidate.path)
+                        backends[candidate.label] = TrackedBackend(
+                            LocalBackend(candidate.path), bar.asked, bar.done
+                        )
+                    bar.status(f"{candidate.label} {probe.name} ({number}/{len(todo)})")
                     result = probe.run(backends[candidate.label], settings)
                     store.save(candidate.label, result, {"step": candidate.step})
-                    advance(1)
         finally:
             store.close()
         return chosen

@@ -16,6 +16,7 @@ made measurable. Each sandbox result says whether the test file was changed.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import random
 import re
@@ -29,7 +30,7 @@ from ripeness.sandbox.runner import Limits, SandboxResult, run_many
 from ripeness.tasks.base import Reward, TaskItem, check_split, split_of
 
 TEST_FILE = "test_solution.py"
-_BLOCK = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)```", re.DOTALL)
+_BLOCK = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)(```|\Z)", re.DOTALL)
 _FILE_TAG = re.compile(r"#\s*file:\s*(\S+)")
 
 
@@ -177,10 +178,25 @@ def _test_source(spec: FunctionSpec, cases: Sequence[tuple], prefix: str) -> str
     return "\n".join(body) + "\n"
 
 
+def _parsable_prefix(source: str) -> str:
+    """The longest run of whole leading lines of ``source`` that Python can parse."""
+    lines = source.splitlines()
+    for end in range(len(lines), 0, -1):
+        candidate = "\n".join(lines[:end])
+        try:
+            ast.parse(candidate)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        return candidate + "\n"
+    return ""
+
+
 def parse_completion(completion: str) -> tuple[str, str | None]:
     """(solution source, test file the completion supplied or None) from fenced code blocks."""
     solution, tests = None, None
-    for block in _BLOCK.findall(completion):
+    for block, closing in _BLOCK.findall(completion):
+        if not closing:  # cut by the token limit: keep the lines that still parse
+            block = _parsable_prefix(block)
         first = block.lstrip().splitlines()[0] if block.strip() else ""
         tag = _FILE_TAG.match(first)
         if tag and tag.group(1) == TEST_FILE:

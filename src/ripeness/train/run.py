@@ -18,7 +18,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, TrainerCallback
 from trl import GRPOConfig
 
-from ripeness.errors import RipenessError, require_model_dir, writable_dir
+from ripeness.errors import RipenessError, writable_dir
+from ripeness.models.sources import resolve_model as resolve_model_source
 from ripeness.records.run import (
     HELDOUT_GOLD,
     HELDOUT_PROXY,
@@ -51,7 +52,7 @@ class TrainResult:
 def resolve_model(config: TrainConfig, run: RunDirectory, show_progress: bool) -> Path:
     """The starting model: a local folder, or the embedded model built once into the run."""
     if config.model.path != "embedded":
-        return require_model_dir(Path(config.model.path))
+        return resolve_model_source(config.model.path)
     path = run.path / "base_model"
     if not (path / "config.json").is_file():
         from ripeness.train.embedded import init_embedded_model
@@ -128,7 +129,7 @@ def train(
     mix = config.reward.mix()
     recorders = [RecordingReward(reward_by_name(family, c.name)) for c in mix]
     if config.model.path != "embedded":
-        require_model_dir(Path(config.model.path))
+        resolve_model_source(config.model.path)  # a bad path fails before the run folder exists
     run_dir = config.run_dir()
     run = RunDirectory(writable_dir(run_dir, "run folder"))
     try:  # closed however it ends: what was recorded stays readable
