@@ -4,13 +4,13 @@ import subprocess
 import sys
 
 
-def ripeness(*args: str, cwd=None) -> subprocess.CompletedProcess:
+def ripeness(*args: str, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "ripeness.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        timeout=120,
+        timeout=timeout,
     )
 
 

@@ -58,6 +58,10 @@ def probe_command(
     positive(concurrency, "--concurrency")
     if prompt_style not in ("auto", "plain", "instruct"):
         raise RipenessError(f"--prompt-style must be auto, plain or instruct, got {prompt_style!r}")
+    if data and "sycophancy" in names:  # a bad file fails before any model is loaded
+        from ripeness.probes.sycophancy_eval import load_rows
+
+        load_rows(Path(data))
     out = writable_dir(out, "probe output folder")
     backend = make_backend(model, url, api_key, concurrency, timeout, out)
     settings = ProbeSettings(
