@@ -60,9 +60,17 @@ class StepTimer(TrainerCallback):
 
 
 def config_for(
-    model: Path, out: Path, name: str, steps: int, real: bool = False, lora_r: int = 0
+    model: Path,
+    out: Path,
+    name: str,
+    steps: int,
+    real: bool = False,
+    lora_r: int = 0,
+    kl_samples: int | None = None,
 ) -> TrainConfig:
     config = TrainConfig()
+    if kl_samples is not None:
+        config.monitor.kl_samples = kl_samples
     config.run.name, config.run.out = name, str(out)
     config.model.path = str(model)
     config.model.lora_r = lora_r
@@ -145,6 +153,9 @@ def main() -> None:
     )
     parser.add_argument("--real", action="store_true", help="a real chat model (math task)")
     parser.add_argument("--lora-r", type=int, default=0, help="train LoRA adapters of this rank")
+    parser.add_argument(
+        "--kl-samples", type=int, default=None, help="monitor.kl_samples (default: the config's)"
+    )
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("bench/results/train_monitors.json"))
@@ -166,6 +177,7 @@ def main() -> None:
         in_run: list[float] = []
         for round_ in range(args.rounds):
             arm = {"steps": args.steps, "real": real, "lora_r": args.lora_r}
+            arm["kl_samples"] = args.kl_samples
             plain += plain_arm(config_for(model, tmp, f"plain{round_}", **arm), tmp)
             seconds, own = monitored_arm(config_for(model, tmp, f"mon{round_}", **arm))
             monitored += seconds
@@ -201,6 +213,9 @@ def main() -> None:
             {
                 "model": str(model),
                 "lora_r": args.lora_r,
+                "kl_samples": TrainConfig().monitor.kl_samples
+                if args.kl_samples is None
+                else args.kl_samples,
                 "threads": torch.get_num_threads(),
                 "plain_seconds_per_step": plain,
                 "monitored_seconds_per_step": monitored,

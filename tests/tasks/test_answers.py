@@ -89,3 +89,19 @@ def test_code_cut_by_the_token_limit_keeps_what_parses():
     assert tests is None
     closed = "```python\ndef f(x):\n    return x\n```\nThis returns x."
     assert parse_completion(closed)[0] == "def f(x):\n    return x\n"
+
+
+def test_skills_scores_what_it_read_and_never_an_unreadable_reply():
+    from ripeness.probes.skills import score_replies
+    from ripeness.tasks.arithmetic import ArithmeticFamily
+
+    family = ArithmeticFamily()
+    item = family.generate(1, 0, [1], "heldout")[0]
+    right = f"{item.prompt[0]['content'][8:-1]} = {item.answer}"  # "49+7 = 56", as SmolLM2 writes
+    replies = [right, "The answer is 3", "The answer is N.", f"Answer: {item.answer}"]
+    correct, read = score_replies(family, item, replies, INSTRUCT)
+    assert correct == [True, False, False, True]
+    assert read == [item.answer, "3", None, item.answer]
+    # the embedded format: only its strict final line counts
+    correct, read = score_replies(family, item, replies, PLAIN)
+    assert correct == [False, False, False, True] and read[0] is None

@@ -63,6 +63,9 @@ def probe_command(
 
         load_rows(Path(data))
     out = writable_dir(out, "probe output folder")
+    from ripeness.progress import quiet_libraries
+
+    quiet_libraries()  # before the model loads: its loading bars are not ours
     backend = make_backend(model, url, api_key, concurrency, timeout, out)
     settings = ProbeSettings(
         samples=samples,
@@ -76,10 +79,9 @@ def probe_command(
     label = label or (f"{url}#{model}" if url else str(model))
     from ripeness.models.backends import TrackedBackend
     from ripeness.probes.runner import run_probes
-    from ripeness.progress import console, quiet_libraries, sample_progress
+    from ripeness.progress import console, sample_progress
     from ripeness.records.probes import ProbeStore
 
-    quiet_libraries()
     with sample_progress("probing (samples)", disable=quiet) as bar:
         tracked = TrackedBackend(backend, bar.asked, bar.done)
         run_probes(tracked, names, settings, out, label, on_start=bar.status)
