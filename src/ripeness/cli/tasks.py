@@ -86,6 +86,10 @@ def stress(
     reward_model: Annotated[
         Path | None, typer.Option(help="Also stress a learned reward model (an HF folder).")
     ] = None,
+    reward: Annotated[
+        list[str] | None,
+        typer.Option(help="Also stress your own reward: file.py:function or module:function."),
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write results here.")
     ] = None,
@@ -104,6 +108,11 @@ def stress(
         if not (reward_model / "config.json").is_file():
             raise RipenessError(f"no reward model at {reward_model} (config.json missing)")
         extra["reward_model"] = RewardModelScore(reward_model)
+    for reference in reward or []:
+        from ripeness.tasks.external import ExternalReward
+
+        external = ExternalReward(reference)
+        extra[external.name] = external
     with console.status(f"stress-testing {len(family.rewards) + len(extra)} rewards"):
         report = stress_test(family, items, extra)
     console.print(stress_table(report), soft_wrap=True)

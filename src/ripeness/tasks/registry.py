@@ -80,8 +80,10 @@ def reward_by_name(family: TaskFamily, name: str) -> Reward:
     Besides the family's own, every task takes a learned reward model by path:
     ``reward_model:PATH`` (the model's score) and ``reward_model_gated:PATH`` (its score only
     when the gold verifier passes: feedback can break ties among right answers, never pay for a
-    wrong one).
+    wrong one); and any TRL reward function of the user's by reference,
+    ``path/to/file.py:function`` or ``package.module:function`` (:mod:`ripeness.tasks.external`).
     """
+    from ripeness.tasks.external import ExternalReward, is_reference
     from ripeness.tasks.proxies import GatedReward, RewardModelScore
 
     kind, _, path = name.partition(":")
@@ -90,10 +92,13 @@ def reward_by_name(family: TaskFamily, name: str) -> Reward:
             raise RipenessError(f"no reward model at {path} (config.json missing); train one first")
         learned = RewardModelScore(path)
         return learned if kind == "reward_model" else GatedReward(learned, family.gold)
+    if is_reference(name):
+        return ExternalReward(name)
     try:
         return family.rewards[name]
     except KeyError:
         raise RipenessError(
             f"task {family.name} has no reward {name!r}; choose one of "
-            f"{', '.join(family.rewards)}, reward_model:PATH, reward_model_gated:PATH"
+            f"{', '.join(family.rewards)}, reward_model:PATH, reward_model_gated:PATH, "
+            "or your own as path/to/file.py:function or package.module:function"
         ) from None
