@@ -151,3 +151,81 @@ every = 2
         assert "attribution/reward_num_unique_letters" in first
     finally:
         run.close()
+
+
+USER_GOLD = '''
+def exact_final_line(completions, answer, **kwargs):
+    """Gold: the last line is exactly the answer."""
+    lines = [c[0]["content"].strip().splitlines() or [""] for c in completions]
+    return [float(ls[-1].strip() == a) for ls, a in zip(lines, answer)]
+'''
+
+
+def test_a_users_jsonl_task_with_a_users_gold(tmp_path):
+    rows = tmp_path / "mine.jsonl"
+    rows.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"prompt": f"What is {i} times 3?", "answer": str(3 * i), "difficulty": 1 + i % 2}
+                for i in range(200)
+            ]
+            + [{"question": "Name the capital of France.", "answer": "Paris"}]
+        )
+    )
+    gold_file = tmp_path / "my_gold.py"
+    gold_file.write_text(USER_GOLD)
+    family = get_family(f"math:{rows}", gold=f"{gold_file}:exact_final_line")
+    assert family.gold.kind == "gold" and family.rewards["gold"] is family.gold
+    heldout = family.generate(3, 0, [1], "heldout")
+    train = family.generate(20, 0, [1], "train")
+    assert not {i.id for i in heldout} & {i.id for i in train}  # split by hash, as built-ins
+    item = heldout[0]
+    right, wrong = f"Let me see.\n{item.answer}", f"{item.answer}\nor maybe not"
+    prompts = [list(item.prompt)] * 2
+    assert family.gold(prompts, [right, wrong], answer=[item.answer] * 2) == [1.0, 0.0]
+    # the stress test judges every proxy against the user's gold
+    result = ripeness(
+        "tasks", "stress", f"math:{rows}", "--problems", "3", "--difficulty", "1-2"
+    )  # the CLI takes no gold; the library does:
+    assert result.returncode == 0, result.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "x", "answer": 1}\n{"answer": 2}\n')
+    with pytest.raises(RipenessError, match=r"bad.jsonl:2: .*'question'"):
+        get_family(f"math:{bad}")
+
+
+def test_third_party_task_families_register_by_entry_point(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    (site / "my_tasks-0.1.dist-info").mkdir(parents=True)
+    (site / "my_tasks-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: my-tasks\nVersion: 0.1\n"
+    )
+    (site / "my_tasks-0.1.dist-info" / "entry_points.txt").write_text(
+        "[ripeness.tasks]\nsquares = my_tasks:make\nbroken = my_tasks:missing\n"
+    )
+    (site / "my_tasks.py").write_text(
+        "from ripeness.tasks.arithmetic import ArithmeticFamily\n\n"
+        "class Squares(ArithmeticFamily):\n"
+        "    name = 'squares'\n"
+        "    description = 'squares of running sums (a third-party family)'\n\n"
+        "def make(arg):\n    return Squares()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "ripeness.cli", *args],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+
+    listed = cli("tasks", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "squares" in listed.stdout + listed.stderr
+    shown = cli("tasks", "show", "squares")
+    assert shown.returncode == 0 and "What is" in shown.stdout + shown.stderr
+    assert_one_line_error(cli("tasks", "show", "broken"), "broken", "cannot load")

@@ -41,14 +41,18 @@ def list_tasks(
     from rich.table import Table
 
     from ripeness.progress import console
-    from ripeness.tasks.registry import family_names, get_family
+    from ripeness.tasks.registry import family_examples, get_family
 
     table = Table(title="Task families")
     for column in ("task", "reward", "kind", "loophole"):
         table.add_column(column)
-    for usage in family_names():
-        example = {"rg:DATASET (any reasoning-gym dataset)": "rg:chain_sum"}.get(usage, usage)
-        family = get_family(example.split(" | ")[0])
+    for usage, example in family_examples():
+        try:
+            family = get_family(example)
+        except RipenessError as exc:  # a third-party family that does not load
+            table.add_row(usage, "-", "-", f"[red]{exc}[/]")
+            table.add_section()
+            continue
         for i, (name, reward) in enumerate(family.rewards.items()):
             table.add_row(usage if i == 0 else "", name, reward.kind, reward.loophole)
         table.add_section()

@@ -145,7 +145,7 @@ def assess_run(
             raise RipenessError(
                 f"{missing[0].path} holds no model; was the run's folder moved or pruned?"
             )
-        family = get_family(config.task.name)
+        family = get_family(config.task.name, config.task.gold)
         heldout = family.generate(
             config.select.heldout_problems,
             config.run.seed + 1,

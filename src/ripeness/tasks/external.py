@@ -154,3 +154,34 @@ class ExternalReward(Reward):
             answer=[answer],
             metadata=[json.dumps(meta, sort_keys=True)],
         )[0]
+
+
+class WithGold:
+    """A task family whose gold verifier is the user's (``[task] gold = "file.py:fn"``).
+
+    Problems, proxies and exploits stay the family's; ``gold`` (and ``rewards["gold"]``) is the
+    user's function, so the monitors, the stress test and assessment judge by it."""
+
+    def __init__(self, family, gold: ExternalReward) -> None:
+        self.family = family
+        self.name = family.name
+        self.description = f"{family.description} (gold: {gold.reference})"
+        self._gold = gold
+        self._rewards = {"gold": gold, **{k: v for k, v in family.rewards.items() if k != "gold"}}
+
+    @property
+    def gold(self) -> Reward:
+        return self._gold
+
+    @property
+    def rewards(self) -> dict[str, Reward]:
+        return self._rewards
+
+    def generate(self, *args, **kwargs):
+        return self.family.generate(*args, **kwargs)
+
+    def reference_completion(self, item):
+        return self.family.reference_completion(item)
+
+    def exploits(self, item):
+        return self.family.exploits(item)

@@ -7,7 +7,8 @@ most ``timeout`` seconds: a worker that overruns is killed, restarted, and the a
 This makes the verifier safe from any thread (TRL's, a thread pool's) and unable to hang.
 
 The procedural problems are fraction arithmetic (difficulty = number of operations); a JSONL
-file of ``{"question"|"problem": ..., "answer": ...}`` rows brings any real math set.
+file of ``{"question"|"prompt"|"problem": ..., "answer": ..., "difficulty": ...}`` rows
+brings any real set (``[task] gold`` can name your own verifier for it).
 """
 
 from __future__ import annotations
@@ -202,14 +203,19 @@ class MathFamily:
                 continue
             try:
                 row = json.loads(line)
-                question = row.get("question") or row["problem"]
+                question = row.get("question") or row.get("prompt") or row["problem"]
+                if isinstance(question, list):  # a chat prompt: its last user turn asks
+                    question = [m for m in question if m["role"] == "user"][-1]["content"]
                 answer = str(row["answer"])
-            except (json.JSONDecodeError, KeyError, AttributeError, TypeError):
+                level = int(row.get("difficulty", row.get("level", 1)))
+            except (json.JSONDecodeError, KeyError, AttributeError, TypeError, ValueError):
                 raise RipenessError(
                     f"{path}:{number}: each line must be a JSON object with 'question' (or "
-                    "'problem') and 'answer'"
+                    "'prompt' or 'problem') and 'answer', and optionally 'difficulty'"
                 ) from None
-            rows.append({"question": question, "answer": answer, "level": row.get("level", 1)})
+            if not isinstance(question, str) or not question.strip():
+                raise RipenessError(f"{path}:{number}: the question is empty or not text")
+            rows.append({"question": question, "answer": answer, "level": level})
         if not rows:
             raise RipenessError(f"{path} holds no rows")
         return rows

@@ -14,12 +14,14 @@ from ripeness.errors import RipenessError
 from ripeness.tasks.base import Reward, TaskFamily
 
 Factory = Callable[[str | None], TaskFamily]
-_FACTORIES: dict[str, tuple[Factory, str]] = {}
+_FACTORIES: dict[str, tuple[Factory, str, str]] = {}
 
 
-def register(name: str, factory: Factory, usage: str = "") -> None:
-    """Make ``get_family(name)`` and ``get_family(f"{name}:ARG")`` build with ``factory``."""
-    _FACTORIES[name] = (factory, usage or name)
+def register(name: str, factory: Factory, usage: str = "", example: str = "") -> None:
+    """Make ``get_family(name)`` and ``get_family(f"{name}:ARG")`` build with ``factory``.
+
+    ``usage`` is how `ripeness tasks list` writes it; ``example`` a spec that builds one."""
+    _FACTORIES[name] = (factory, usage or name, example or name)
 
 
 def _arithmetic(arg: str | None) -> TaskFamily:
@@ -58,20 +60,66 @@ def _reasoning_gym(arg: str | None) -> TaskFamily:
 register("arithmetic", _arithmetic, "arithmetic | arithmetic:beliefs")
 register("math", _math, "math | math:FILE.jsonl")
 register("code", _code, "code | code:editable")
-register("rg", _reasoning_gym, "rg:DATASET (any reasoning-gym dataset)")
+register("rg", _reasoning_gym, "rg:DATASET (any reasoning-gym dataset)", "rg:chain_sum")
 
 
 def family_names() -> list[str]:
     """How each registered family is written on the command line."""
-    return [usage for _, usage in _FACTORIES.values()]
+    _load_entry_points()
+    return [usage for _, usage, _ in _FACTORIES.values()]
 
 
-def get_family(spec: str) -> TaskFamily:
-    """The family a task name stands for, or a one-line error listing the choices."""
+def family_examples() -> list[tuple[str, str]]:
+    """(usage, a spec that builds one) for each registered family, for `ripeness tasks list`."""
+    _load_entry_points()
+    return [(usage, example) for _, usage, example in _FACTORIES.values()]
+
+
+def get_family(spec: str, gold: str = "") -> TaskFamily:
+    """The family a task name stands for, or a one-line error listing the choices.
+
+    ``gold``, a reference to the user's verifier (``file.py:function``), replaces the family's."""
+    _load_entry_points()
     name, _, arg = spec.partition(":")
     if name not in _FACTORIES:
         raise RipenessError(f"unknown task {spec!r}; choose one of: {'; '.join(family_names())}")
-    return _FACTORIES[name][0](arg or None)
+    family = _FACTORIES[name][0](arg or None)
+    if gold:
+        from ripeness.tasks.external import ExternalReward, WithGold
+
+        family = WithGold(family, ExternalReward(gold, kind="gold"))
+    return family
+
+
+ENTRY_POINT_GROUP = "ripeness.tasks"
+_entry_points_loaded = False
+
+
+def _load_entry_points() -> None:
+    """Register the families other packages declare in the ``ripeness.tasks`` entry point
+    group (``name = "package.module:factory"``; the factory takes the text after the colon),
+    so `pip install my-tasks` makes them show in `ripeness tasks list`."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        if point.name in _FACTORIES:
+            continue  # the built-in name wins
+
+        def factory(arg, point=point):
+            try:
+                make = point.load()
+            except Exception as exc:  # noqa: BLE001 - another package's import: one line
+                raise RipenessError(
+                    f"task {point.name!r} from entry point {point.value}: cannot load "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
+            return make(arg)
+
+        register(point.name, factory, f"{point.name} (from {point.value})")
 
 
 def reward_by_name(family: TaskFamily, name: str) -> Reward:

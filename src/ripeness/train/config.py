@@ -71,6 +71,9 @@ class TaskSection:
     problems_file: str = option(
         "", "JSONL from `ripeness tasks filter --out`, instead of generating"
     )
+    gold: str = option(
+        "", "your gold verifier, file.py:function or package.module:function (default: the task's)"
+    )
 
 
 @dataclass

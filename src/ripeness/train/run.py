@@ -125,7 +125,9 @@ def train(
     from ripeness.progress import quiet_libraries
 
     quiet_libraries()
-    family = get_family(config.task.name)  # bad task or reward names fail before any writing
+    family = get_family(
+        config.task.name, config.task.gold
+    )  # bad task or reward names fail before any writing
     mix = config.reward.mix()
     recorders = [RecordingReward(reward_by_name(family, c.name)) for c in mix]
     if config.model.path != "embedded":
