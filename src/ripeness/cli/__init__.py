@@ -17,7 +17,7 @@ import typer
 from ripeness import __version__
 from ripeness.cli.experiment import app as experiment_app
 from ripeness.cli.probes import compare_command, probe_command, serve_command
-from ripeness.cli.report import report_command, select_command
+from ripeness.cli.report import assess_command, report_command, select_command
 from ripeness.cli.tasks import app as tasks_app
 from ripeness.cli.train import train_command
 from ripeness.defaults import DEMO_LEARNING_RATE, MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
@@ -42,6 +42,7 @@ app.command("compare")(compare_command)
 app.command("serve")(serve_command)
 app.command("report")(report_command)
 app.command("select")(select_command)
+app.command("assess")(assess_command)
 
 
 class Size(StrEnum):

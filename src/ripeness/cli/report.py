@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ripeness.errors import RipenessError
+from ripeness.errors import RipenessError, positive
 from ripeness.records.run import RunDirectory
 
 
@@ -59,3 +59,76 @@ def select_command(
         print_selection(selection, console)
     if selection.chosen is None:
         raise typer.Exit(3)
+
+
+def assess_command(
+    checkpoints: Annotated[
+        Path, typer.Argument(help="A folder of HF-format checkpoints from any trainer.")
+    ],
+    task: Annotated[str, typer.Option(help="The task the run trained on (`ripeness tasks list`).")],
+    proxy: Annotated[
+        str, typer.Option(help="The reward it optimized: a task reward's name or file.py:fn.")
+    ],
+    base: Annotated[str, typer.Option(help="The starting model (folder, .gguf or hub id).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder to write (default CHECKPOINTS/ripeness).")
+    ] = None,
+    steps: Annotated[
+        str, typer.Option(help="NAME=STEP,... for folders whose names carry no step.")
+    ] = "",
+    metrics: Annotated[
+        Path | None,
+        typer.Option(help="A JSONL of the trainer's per-step metrics (veRL, OpenRLHF)."),
+    ] = None,
+    gold: Annotated[str, typer.Option(help="Your gold verifier, file.py:function.")] = "",
+    difficulties: Annotated[str, typer.Option(help="Task difficulty levels, e.g. 2,3.")] = "",
+    heldout_problems: Annotated[int, typer.Option(help="Held-out problems per model.")] = 300,
+    probes: Annotated[
+        str, typer.Option(help="Probes per checkpoint, comma-separated ('' for none).")
+    ] = "sycophancy,calibration",
+    probe_samples: Annotated[int, typer.Option(help="Problems per probe condition.")] = 10,
+    max_tokens: Annotated[int, typer.Option(help="Tokens per answer at most.")] = 96,
+    every: Annotated[
+        int, typer.Option(help="Assess checkpoints every this many steps (plus the last).")
+    ] = 1,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Assess another trainer's checkpoints: held-out gold vs proxy, probes, selection, report."""
+    from ripeness.display import print_selection
+    from ripeness.progress import console, quiet_libraries
+    from ripeness.report.assess import assess_run
+    from ripeness.report.html import write_report
+    from ripeness.report.imported import import_checkpoints, parse_steps, record_assessed_heldout
+
+    quiet_libraries()
+    out = out or Path(checkpoints) / "ripeness"
+    try:
+        levels = [int(d) for d in difficulties.split(",") if d.strip()] or None
+    except ValueError:
+        raise RipenessError(
+            f"--difficulties takes numbers like 2,3; got {difficulties!r}"
+        ) from None
+    run = import_checkpoints(
+        checkpoints,
+        task,
+        proxy,
+        base,
+        out,
+        parse_steps(steps),
+        metrics,
+        gold,
+        difficulties=levels,
+        heldout_problems=positive(heldout_problems, "--heldout-problems"),
+        probes=[p.strip() for p in probes.split(",") if p.strip()],
+        probe_samples=positive(probe_samples, "--probe-samples"),
+        max_tokens=positive(max_tokens, "--max-tokens"),
+        every=positive(every, "--every"),
+    )
+    try:
+        assess_run(run.path, show_progress=not quiet)
+        record_assessed_heldout(run)
+    finally:
+        run.close()
+    path, selection = write_report(run.path, show_progress=not quiet)
+    print_selection(selection, console)
+    console.print(f"report: {path}")

@@ -253,10 +253,16 @@ class RunDirectory:
 
     # -- checkpoints ----------------------------------------------------------------------
     def checkpoints(self) -> list[dict[str, Any]]:
-        """The checkpoint index, oldest first, listing only checkpoints that were fully saved."""
+        """The checkpoint index, oldest first, listing only checkpoints that were fully saved
+        (another trainer's, ``external``, only need to exist: their format is theirs)."""
         index_path = self.path / self.INDEX
         index = json.loads(index_path.read_text()) if index_path.is_file() else []
-        return [c for c in index if _complete(self.path / c["path"])]
+        return [
+            c
+            for c in index
+            if (c.get("external") and (self.path / c["path"]).is_dir())
+            or _complete(self.path / c["path"])
+        ]
 
     def write_checkpoints(self, index: list[dict[str, Any]]) -> None:
         """Replace the index atomically (write, then rename), so a crash never leaves half."""

@@ -60,17 +60,21 @@ def overoptimization_curve(
     Both panels show the held-out evaluations (the same problems each time, so the cleanest
     signal) beside the rollout means (every step, but on a changing mix of prompts)."""
     fig, (by_d, by_step) = _figure(10.5, 3.6, 2)
-    d = [s["d"] or 0.0 for s in steps]
-    gold = [s["gold"] for s in steps]
+    # another trainer's run logs no gold on its rollouts: its curve is the held-out one
+    steps = [s for s in steps if s.get("proxy") is not None]
+    rollout_gold = all(s.get("gold") is not None for s in steps)
+    d = [s.get("d") or 0.0 for s in steps]
+    gold = [s["gold"] if rollout_gold else float("nan") for s in steps]
     proxy = [s["proxy"] for s in steps]
     step_numbers = [s["step"] for s in steps]
     gold_smooth, proxy_smooth = moving_mean(gold, window), moving_mean(proxy, window)
     d_smooth = moving_mean(d, window)  # d jitters step to step; smooth it like the rewards
     d_at = {0: 0.0, **dict(zip(step_numbers, d_smooth, strict=True))}
     by_d.scatter(d, proxy, s=8, color=PROXY, alpha=0.35)
-    by_d.scatter(d, gold, s=8, color=GOLD, alpha=0.35)
     by_d.plot(d_smooth, proxy_smooth, color=PROXY, label="proxy reward (moving mean)")
-    by_d.plot(d_smooth, gold_smooth, color=GOLD, label="gold reward (moving mean)")
+    if rollout_gold:
+        by_d.scatter(d, gold, s=8, color=GOLD, alpha=0.35)
+        by_d.plot(d_smooth, gold_smooth, color=GOLD, label="gold reward (moving mean)")
     for evals, color, marker, label in (
         (heldout_proxy, PROXY, "s", "held-out: proxy pays (95% CI)"),
         (heldout, GOLD, "o", "held-out: gold (95% CI)"),
@@ -78,7 +82,7 @@ def overoptimization_curve(
         placed = [e for e in evals if e["step"] in d_at]
         if placed:
             _evaluations(by_d, placed, [d_at[e["step"]] for e in placed], color, marker, label)
-    fit = fit_gao(d, gold_smooth) if steps else None
+    fit = fit_gao(d, gold_smooth) if steps and rollout_gold else None
     if fit is not None and fit.r_squared > 0:  # a fit worse than a flat line says nothing
         grid = sorted(x for x in d if x > 0)
         base = gold_smooth[0]
@@ -93,7 +97,7 @@ def overoptimization_curve(
         if fit.peak_d is not None and fit.peak_d <= max(d) * 1.5:
             by_d.axvline(fit.peak_d, color="black", lw=0.8, ls=":")
             by_d.annotate(f"fitted peak d={fit.peak_d:.2f}", (fit.peak_d, 0.02), fontsize=8)
-    if alarm_step is not None and alarm_step in step_numbers:
+    if alarm_step is not None and alarm_step in step_numbers and rollout_gold:
         at = step_numbers.index(alarm_step)
         by_d.scatter([d_smooth[at]], [gold_smooth[at]], marker="X", s=90, color=HACK, zorder=5)
         by_d.annotate(
@@ -108,9 +112,12 @@ def overoptimization_curve(
     by_d.set_title("Proxy keeps climbing; gold turns", fontsize=10)
     by_d.legend(fontsize=7, loc="upper left")
 
-    hack = moving_mean([s["hack_rate"] or 0.0 for s in steps], window)
-    by_step.plot(step_numbers, hack, color=HACK, label="hack rate (proxy pays, gold does not)")
-    by_step.plot(step_numbers, gold_smooth, color=GOLD, alpha=0.5, label="gold on rollouts")
+    if rollout_gold:
+        hack = moving_mean([s["hack_rate"] or 0.0 for s in steps], window)
+        by_step.plot(step_numbers, hack, color=HACK, label="hack rate (proxy pays, gold does not)")
+        by_step.plot(step_numbers, gold_smooth, color=GOLD, alpha=0.5, label="gold on rollouts")
+    else:
+        by_step.plot(step_numbers, proxy_smooth, color=PROXY, alpha=0.5, label="trainer's reward")
     if heldout_proxy:
         steps_of = [e["step"] for e in heldout_proxy]
         _evaluations(by_step, heldout_proxy, steps_of, PROXY, "s", "held-out: proxy pays")
