@@ -9,10 +9,12 @@ exist, so the report draws the run by step:
 
 - TRL's ``trainer_state.json`` ``log_history`` (``reward``, ``kl``, ``entropy``,
   ``completions/mean_length``, ``rewards/<name>/mean``);
-- a JSONL of metrics, one object per step (``--metrics FILE``), as veRL's and OpenRLHF's file
-  loggers write them (``critic/score/mean`` or ``critic/rewards/mean`` for the reward,
-  ``actor/ppo_kl`` or ``actor/kl_loss`` for KL, ``actor/entropy``,
-  ``response_length/mean``; ``step``, ``global_step`` or ``_step`` for the step).
+- a JSONL of metrics, one object per step (``--metrics FILE``): ``{"step": N, NAME: value}``
+  or ``{"step": N, "data": {NAME: value}}``, under veRL's metric names (``critic/score/mean``
+  or ``critic/rewards/mean`` for the reward, ``actor/ppo_kl`` or ``actor/kl_loss`` for KL,
+  ``actor/entropy``, ``response_length/mean``) or TRL's; the step from ``step``,
+  ``global_step`` or ``_step``. (veRL's own loggers write TensorBoard, W&B or MLflow, which
+  are not read here yet: export the scalars to such a file.)
 
 Gold on the rollouts is not in any trainer's logs; held-out gold and proxy per checkpoint come
 from the assessment and are written into the run as its held-out evaluations, so the
@@ -111,6 +113,8 @@ def trainer_log(checkpoints: dict[int, Path], metrics_file: Path | None) -> list
 def _mapped(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     steps: dict[int, dict[str, Any]] = {}
     for row in rows:
+        if isinstance(row.get("data"), Mapping):  # {"step": N, "data": {...}}
+            row = {**row["data"], **{k: v for k, v in row.items() if k != "data"}}
         step = next((row[k] for k in STEP_KEYS if isinstance(row.get(k), int | float)), None)
         if step is None:
             continue
