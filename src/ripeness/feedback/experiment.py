@@ -221,8 +221,13 @@ def arm_summary(run_dir: Path, limit: float) -> dict:
             }
             for f in FIGURES
         }
+        # a checkpoint whose replies could not be read has no rate (n = 0): it crosses nothing
         crossed = {
-            f: next((p["step"] for p in trend[f] if p["rate"] > limit), None) for f in FIGURES
+            f: next(
+                (p["step"] for p in trend[f] if p.get("rate") is not None and p["rate"] > limit),
+                None,
+            )
+            for f in FIGURES
         }
         steps = run.steps()
         shares = [(s["step"], _feedback_share(s)) for s in steps if _feedback_share(s) is not None]

@@ -18,7 +18,8 @@ def trends_svg(arms: dict, limit: float) -> str:
     fig, axes = _figure(5.2 * len(FIGURES) + 5.2, 3.2, len(FIGURES) + 1)
     for ax, figure in zip(axes, FIGURES, strict=False):
         for name, arm in arms.items():
-            points = arm["trend"][figure]
+            # a checkpoint with no readable reply has no rate: it is left out, not drawn as 0
+            points = [p for p in arm["trend"][figure] if Rate.from_dict(p) is not None]
             rates = [Rate.from_dict(p) for p in points]
             ax.errorbar(
                 [p["step"] for p in points],

@@ -15,7 +15,7 @@ generated twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ripeness.errors import RipenessError
@@ -27,7 +27,7 @@ from ripeness.evaluation import (
     score_heldout,
 )
 from ripeness.models.backends import Backend, LocalBackend
-from ripeness.probes.base import ProbeSettings
+from ripeness.probes.base import ProbeSettings, default_prompt_style
 from ripeness.records.probes import ProbeResult, ProbeStore
 from ripeness.records.run import RunDirectory
 from ripeness.tasks.base import TaskFamily, TaskItem
@@ -165,7 +165,6 @@ def assess_run(
             seed=config.run.seed,
             difficulties=tuple(sorted(set(config.task.difficulties) | {1, 2, 3})),
             max_tokens=config.grpo.max_completion_length,
-            prompt_style="plain" if config.model.path == "embedded" else "instruct",
         )
         store = ProbeStore(run.path)
         try:
@@ -185,8 +184,11 @@ def assess_run(
                         backends[candidate.label] = TrackedBackend(
                             LocalBackend(candidate.path), bar.asked, bar.done
                         )
+                    backend = backends[candidate.label]
+                    # the embedded chat format is asked plainly, a real model's in its style
+                    style = replace(settings, prompt_style=default_prompt_style(backend))
                     bar.status(f"{candidate.label} {probe.name} ({number}/{len(todo)})")
-                    result = probe.run(backends[candidate.label], settings)
+                    result = probe.run(backend, style)
                     store.save(candidate.label, result, {"step": candidate.step})
         finally:
             store.close()
