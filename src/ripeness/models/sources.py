@@ -24,6 +24,12 @@ from pathlib import Path
 from ripeness.errors import RipenessError
 
 IMPORT_CARD = "ripeness-import.json"  # where an imported folder came from
+MODEL_FILES = ("config.json", "adapter_config.json")  # a full model, or a LoRA adapter
+
+
+def holds_model(path: Path) -> bool:
+    """A folder with a full HF model or a LoRA adapter (its base named inside) saved in it."""
+    return any((Path(path) / name).is_file() for name in MODEL_FILES)
 
 
 def cache_root() -> Path:
@@ -127,7 +133,7 @@ def resolve_model(spec: str | Path) -> Path:
     """A local HF folder for ``spec``: a folder, a ``.gguf`` file, or a hub id."""
     path = Path(spec).expanduser()
     if path.is_dir():
-        if not any((path / name).is_file() for name in ("config.json", "adapter_config.json")):
+        if not holds_model(path):
             raise RipenessError(
                 f"no model at {path} (config.json missing); build one with "
                 f"`ripeness model init --out {path}` or import one with `ripeness model import`"

@@ -16,7 +16,7 @@ from ripeness.errors import RipenessError
 from ripeness.models.backends import Backend
 from ripeness.records.probes import ProbeResult
 from ripeness.stats import PairedComparison, Rate, paired_means, paired_rates
-from ripeness.tasks.answers import answer_instruction, read_answer
+from ripeness.tasks.answers import answer_instruction, read_answer, read_number
 from ripeness.tasks.arithmetic import extract_answer
 from ripeness.tasks.proxies import final_answer
 
@@ -90,12 +90,8 @@ def read_reply(text: str, settings: ProbeSettings, numeric: bool = True) -> str 
 
 
 def read_int(text: str, settings: ProbeSettings) -> int | None:
-    value = read_reply(text, settings)
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return int(number) if number is not None and number.is_integer() else None
+    """An integer final answer (arithmetic), read as :func:`read_reply` reads it."""
+    return extract_answer(text) if settings.prompt_style == "plain" else read_number(text)
 
 
 def readable_figure(records: Sequence[dict], key: str = "readable", where=lambda r: True):

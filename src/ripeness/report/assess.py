@@ -27,6 +27,7 @@ from ripeness.evaluation import (
     score_heldout,
 )
 from ripeness.models.backends import Backend, LocalBackend
+from ripeness.models.sources import holds_model
 from ripeness.probes.base import ProbeSettings, default_prompt_style
 from ripeness.records.probes import ProbeResult, ProbeStore
 from ripeness.records.run import RunDirectory
@@ -116,11 +117,6 @@ class HeldoutAssessment:
         return score_heldout(self.family, self.items, texts, [o[0].tokens for o in outputs], proxy)
 
 
-def _holds_model(path: Path) -> bool:
-    """A full model or a LoRA adapter (its base named inside) is saved there."""
-    return (path / "config.json").is_file() or (path / "adapter_config.json").is_file()
-
-
 def _rewards(family: TaskFamily, config: TrainConfig) -> list[tuple[Callable, float]]:
     """The reward the run optimized, as (reward, weight) components."""
     return [(reward_by_name(family, c.name), c.weight) for c in config.reward.mix()]
@@ -140,7 +136,7 @@ def assess_run(
     try:
         config = run_config(run)
         chosen = candidates if candidates is not None else chosen_candidates(run, config)
-        missing = [c for c in chosen if not _holds_model(c.path)]
+        missing = [c for c in chosen if not holds_model(c.path)]
         if missing:
             raise RipenessError(
                 f"{missing[0].path} holds no model; was the run's folder moved or pruned?"

@@ -32,6 +32,7 @@ from typing import Any
 
 from ripeness.errors import RipenessError, writable_dir
 from ripeness.evaluation import HELDOUT_PROBE, checkpoint_label
+from ripeness.models.sources import holds_model, resolve_model
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory, outcome_bits
 from ripeness.stats import Rate
@@ -54,7 +55,7 @@ def find_checkpoints(folder: Path, steps: Mapping[str, int] | None = None) -> di
         raise RipenessError(f"no checkpoint folder at {folder}")
     found: dict[int, Path] = {}
     for path in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if not any((path / f).is_file() for f in ("config.json", "adapter_config.json")):
+        if not holds_model(path):
             continue
         if steps and path.name in steps:
             step = steps[path.name]
@@ -155,7 +156,6 @@ def import_checkpoints(
     every: int = 1,
 ) -> RunDirectory:
     """A run folder at ``out`` for the checkpoints in ``folder`` (re-importing refreshes it)."""
-    from ripeness.models.sources import resolve_model
     from ripeness.tasks.registry import get_family, reward_by_name
 
     family = get_family(task, gold)  # bad names fail before anything is written
