@@ -4,6 +4,7 @@ The public API, by layer (read top-down to follow one run from task to report)::
 
     from ripeness import get_family, to_dataset            # tasks: problems, gold and proxies
     from ripeness import TrainConfig, train                 # GRPO on TRL with the monitors
+    from ripeness import OverOptimizationMonitor            # the monitors in your own TRL script
     from ripeness import ProbeSettings, get_probe, run_probes
     from ripeness import assess_run, select_checkpoint, write_report
     from ripeness import Rate, paired_rates                 # every figure with n and a 95% CI
@@ -59,7 +60,7 @@ _EXPORTS = {
     "train": "ripeness.train.run",
     "resume_run": "ripeness.train.run",
     "TrainResult": "ripeness.train.run",
-    "MonitorCallback": "ripeness.train.callbacks",
+    "OverOptimizationMonitor": "ripeness.train.monitor",
     "OverOptimizationAlarm": "ripeness.train.alarm",
     "init_embedded_model": "ripeness.train.embedded",
     # probes

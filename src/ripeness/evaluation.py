@@ -28,7 +28,7 @@ from ripeness.progress import progress_task
 from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.stats import Mean, Rate
 from ripeness.tasks.arithmetic import gold_correct, sample_problems
-from ripeness.tasks.base import TaskFamily, TaskItem
+from ripeness.tasks.base import Reward, TaskFamily, TaskItem
 from ripeness.tasks.conversations import plain
 
 HACK_PAID = 0.5  # a proxy "pays" at or above this; gold "fails" below it
@@ -63,7 +63,7 @@ def mixed_reward(
 
 
 def score_heldout(
-    family: TaskFamily,
+    gold_reward: Reward,
     items: Sequence[TaskItem],
     texts: Sequence[str],
     tokens: Sequence[int],
@@ -71,7 +71,7 @@ def score_heldout(
 ) -> ProbeResult:
     """One record per problem (answer, gold, proxy, hacked) and the rates they add up to."""
     columns = [item.columns() for item in items]
-    gold = family.gold(
+    gold = gold_reward(
         [c["prompt"] for c in columns],
         list(texts),
         answer=[item.answer for item in items],

@@ -114,12 +114,29 @@ class HeldoutAssessment:
         )
         texts = [o[0].text for o in outputs]
         proxy = mixed_reward(self.rewards, self.items, texts)
-        return score_heldout(self.family, self.items, texts, [o[0].tokens for o in outputs], proxy)
+        return score_heldout(
+            self.family.gold, self.items, texts, [o[0].tokens for o in outputs], proxy
+        )
 
 
 def _rewards(family: TaskFamily, config: TrainConfig) -> list[tuple[Callable, float]]:
     """The reward the run optimized, as (reward, weight) components."""
     return [(reward_by_name(family, c.name), c.weight) for c in config.reward.mix()]
+
+
+def heldout_assessment(config: TrainConfig) -> HeldoutAssessment:
+    """The run's own task, gold and proxy on its held-out problems, as assessment asks them."""
+    family = get_family(config.task.name, config.task.gold)
+    heldout = family.generate(
+        config.select.heldout_problems, config.run.seed + 1, config.task.difficulties, "heldout"
+    )
+    return HeldoutAssessment(
+        family,
+        heldout,
+        _rewards(family, config),
+        config.grpo.max_completion_length,
+        config.select.temperature,
+    )
 
 
 def assess_run(
@@ -141,21 +158,6 @@ def assess_run(
             raise RipenessError(
                 f"{missing[0].path} holds no model; was the run's folder moved or pruned?"
             )
-        family = get_family(config.task.name, config.task.gold)
-        heldout = family.generate(
-            config.select.heldout_problems,
-            config.run.seed + 1,
-            config.task.difficulties,
-            "heldout",
-        )
-        heldout_probe = HeldoutAssessment(
-            family,
-            heldout,
-            _rewards(family, config),
-            config.grpo.max_completion_length,
-            config.select.temperature,
-        )
-        probes = [heldout_probe] + [get_probe(name) for name in config.select.probes]
         settings = ProbeSettings(
             samples=config.select.probe_samples,
             seed=config.run.seed,
@@ -171,10 +173,17 @@ def assess_run(
                     for label, p in done
                     if (store.settings(label, p) or {}).get("from") != TRAINING
                 }
-            todo = [(c, p) for c in chosen for p in probes if (c.label, p.name) not in done]
+            names = [HELDOUT_PROBE, *config.select.probes]
+            todo = [(c, n) for c in chosen for n in names if (c.label, n) not in done]
+            # the run's task is loaded only when a checkpoint still needs the held-out
+            # questions (a run monitored in a user's script asked them all in training)
+            probes = {n: get_probe(n) for n in config.select.probes}
+            if any(n == HELDOUT_PROBE for _, n in todo):
+                probes[HELDOUT_PROBE] = heldout_assessment(config)
             with sample_progress("assessing checkpoints (samples)", not show_progress) as bar:
                 backends: dict[str, Backend] = {}
-                for number, (candidate, probe) in enumerate(todo, 1):
+                for number, (candidate, name) in enumerate(todo, 1):
+                    probe = probes[name]
                     if candidate.label not in backends:
                         backends.clear()  # one model in memory at a time
                         backends[candidate.label] = TrackedBackend(

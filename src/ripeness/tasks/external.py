@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.tasks.base import Reward, RewardKind, completion_text
+from ripeness.tasks.base import Reward, RewardKind, completion_text, parse_metadata
 
 
 def is_reference(name: str) -> bool:
@@ -66,6 +66,26 @@ def load_callable(reference: str) -> Callable:
     return function
 
 
+def reference_of(function: Callable) -> str | None:
+    """How a config can name ``function`` again (``module:name`` or ``file.py:name``), or
+    None when reloading it would re-run a training script (a top-level ``__main__`` without
+    an ``if __name__ == "__main__"`` guard) or it has no importable name (a lambda, a method)."""
+    if isinstance(function, ExternalReward):
+        return function.reference
+    name = getattr(function, "__qualname__", "")
+    if not name.isidentifier():
+        return None
+    module = getattr(function, "__module__", None)
+    if module and module != "__main__":
+        return f"{module}:{name}"
+    try:
+        path = Path(inspect.getfile(function)).resolve()
+        guarded = "__main__" in path.read_text()
+    except (OSError, TypeError):
+        return None
+    return f"{path}:{name}" if guarded else None
+
+
 def _check_signature(reference: str, function: Callable) -> None:
     """TRL calls ``fn(prompts=..., completions=..., completion_ids=..., **columns)``."""
     try:
@@ -96,9 +116,11 @@ def as_trl_completions(prompts: Sequence | None, completions: Sequence) -> list:
 class ExternalReward(Reward):
     """A user's TRL reward function, with Ripeness's reward interface around it."""
 
-    def __init__(self, reference: str, kind: RewardKind = "proxy") -> None:
+    def __init__(
+        self, reference: str, kind: RewardKind = "proxy", function: Callable | None = None
+    ) -> None:
         self.reference = reference
-        self.function = load_callable(reference)
+        self.function = function if function is not None else load_callable(reference)
         self._name = getattr(self.function, "__name__", reference.rpartition(":")[2])
         self._kind = kind
         self._loophole = str(getattr(self.function, "loophole", "") or "")
@@ -117,6 +139,10 @@ class ExternalReward(Reward):
         return self._loophole
 
     def __call__(self, prompts, completions, **columns) -> list[float | None]:
+        if columns.get("metadata"):  # a row's own columns, kept in metadata, as TRL passes them
+            metas = [parse_metadata(m) for m in columns["metadata"]]
+            for key in {k for m in metas for k in m} - set(columns) - {"prompt"}:
+                columns[key] = [m.get(key) for m in metas]
         scores = self.function(
             prompts=prompts, completions=as_trl_completions(prompts, completions), **columns
         )

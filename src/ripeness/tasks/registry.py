@@ -57,10 +57,19 @@ def _reasoning_gym(arg: str | None) -> TaskFamily:
     return ReasoningGymFamily(arg)
 
 
+def _items(arg: str | None) -> TaskFamily:
+    from ripeness.tasks.items import ItemsFamily
+
+    if not arg:
+        raise RipenessError("name the file of problems, e.g. `items:runs/my-run/heldout.jsonl`")
+    return ItemsFamily(arg)
+
+
 register("arithmetic", _arithmetic, "arithmetic | arithmetic:beliefs")
 register("math", _math, "math | math:FILE.jsonl")
 register("code", _code, "code | code:editable")
 register("rg", _reasoning_gym, "rg:DATASET (any reasoning-gym dataset)", "rg:chain_sum")
+register("items", _items, "items:FILE.jsonl (a fixed problem list, as the monitor keeps it)")
 
 
 def family_names() -> list[str]:

@@ -21,38 +21,27 @@ import torch
 
 from ripeness.evaluation import HACK_PAID, hacked
 from ripeness.stats import mean_of_present
-from ripeness.tasks.base import Reward, completion_text
-
-
-class RecordingReward:
-    """Wraps a TRL reward function and keeps what it saw and returned on its last call.
-
-    The monitor reads these instead of scoring again, so monitoring costs no extra reward calls.
-    """
-
-    def __init__(self, reward: Reward) -> None:
-        self.reward = reward
-        self.__name__ = reward.name
-        self.last_completions: list[str] = []
-        self.last_scores: list[float] = []
-
-    def __call__(self, prompts, completions, **columns):
-        scores = self.reward(prompts, completions, **columns)
-        self.last_completions = [completion_text(c) for c in completions]
-        self.last_scores = [float("nan") if s is None else float(s) for s in scores]
-        return scores
 
 
 def completion_logps(
-    model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: int
-) -> torch.Tensor:
-    """Log-probabilities of the last ``keep`` tokens under ``model`` (a plain HF causal LM)."""
+    model: torch.nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    keep: int,
+    with_entropy: bool = False,
+):
+    """Log-probabilities of the last ``keep`` tokens under ``model`` (a plain HF causal LM);
+    with ``with_entropy``, also the entropy of each of those next-token distributions."""
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
     logits = model(
         input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids
     ).logits[:, -keep - 1 : -1]
     targets = input_ids[:, -keep:]
-    return torch.log_softmax(logits.float(), dim=-1).gather(2, targets.unsqueeze(-1)).squeeze(-1)
+    logps = torch.log_softmax(logits.float(), dim=-1)
+    chosen = logps.gather(2, targets.unsqueeze(-1)).squeeze(-1)
+    if not with_entropy:
+        return chosen
+    return chosen, -(logps.exp() * logps).sum(dim=-1)
 
 
 def sequence_kl(

@@ -1,23 +1,25 @@
-"""Each training batch's rollouts, as TRL already made and scored them, turned into statistics.
+"""Each training batch's rollouts, as the reward functions saw them, turned into statistics.
 
-After TRL has generated and scored a batch, :class:`RolloutMonitor` reads the same rollouts
-(the rewards it already computed, the completion ids and masks, the advantages) and adds gold
-reward, KL to the initial policy, entropy, lengths and attribution. Gold is scored on the
-rollouts only if it is not already one of the training rewards. KL and entropy come from the
-log-probs TRL computes for its loss anyway; the reference model scores a strided subset only
-when ``beta`` is 0 (TRL then keeps no reference log-probs).
+TRL calls every reward function with the batch's prompts, completions, completion token ids
+and dataset columns (its public reward contract). :class:`RolloutBatch` keeps what the
+wrapped rewards saw and returned; :func:`rollout_stats` adds gold, lengths, truncation, the
+groups without reward variance and each component's share of the advantage; and
+:func:`sample_kl` measures KL to the initial policy (and entropy) on a strided sample of the
+batch, for when TRL's own per-step figures are not there (``beta = 0`` logs no KL).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from trl import GRPOTrainer
 
-from ripeness.tasks.base import TaskFamily
+from ripeness.tasks.base import completion_text
 from ripeness.train.monitors import (
-    RecordingReward,
     RolloutStats,
     advantage_attribution,
     completion_logps,
@@ -25,114 +27,159 @@ from ripeness.train.monitors import (
     zero_variance_fraction,
 )
 
+# what TRL passes a reward function besides the batch and the dataset's columns
+TRL_EXTRAS = ("trainer_state", "log_metric", "log_extra", "environments", "completion_ids")
 
-class RolloutMonitor:
-    """Turns one batch of TRL rollouts into a :class:`RolloutStats`."""
 
-    def __init__(
-        self,
-        family: TaskFamily,
-        recorders: list[RecordingReward],
-        weights: list[float],
-        reference_model: torch.nn.Module | None,
-        kl_samples: int = 0,
-    ) -> None:
-        self.kl_samples = kl_samples  # completions per step scored by the reference; 0 = all
-        self.family = family
-        self.recorders = recorders
-        self.weights = weights
-        self.reference_model = reference_model
-        self.pending: tuple[RolloutStats, list[dict[str, Any]]] | None = None
+@dataclass
+class RolloutBatch:
+    """One generation batch: what every reward function was called with, and what it said."""
 
-    def observe(self, trainer: GRPOTrainer, inputs: list[dict], output: dict) -> None:
-        completions = self.recorders[0].last_completions
-        components = {r.__name__: r.last_scores for r in self.recorders}
-        total_weight = sum(self.weights) or 1.0
-        proxy = [
-            sum(w * s for w, s in zip(self.weights, scores, strict=True)) / total_weight
-            for scores in zip(*components.values(), strict=True)
-        ]
-        gold = self._gold(inputs, completions, components)
-        mask = output["completion_mask"]
-        # KL and entropy come later, from the policy log-probs TRL computes for its loss anyway
-        # (see ``on_loss_pass``): one forward pass saved per step
-        kl, entropy = [], float("nan")
-        eos = set(trainer.eos_token_ids)
-        lengths = mask.sum(dim=1).tolist()
-        truncated = [
-            not any(int(t) in eos for t in ids[:n])
-            for ids, n in zip(output["completion_ids"].tolist(), lengths, strict=True)
-        ]
-        group = trainer.num_generations
-        proxy_tensor = torch.tensor(proxy)
-        tensors = {name: torch.tensor(v).nan_to_num(0.0) for name, v in components.items()}
-        weights = dict(zip(components, self.weights, strict=True))
-        stats = RolloutStats(
-            proxy=proxy,
-            gold=gold,
-            lengths=[int(n) for n in lengths],
-            truncated=truncated,
-            kl=kl,
-            entropy=entropy,
-            zero_variance_groups=zero_variance_fraction(proxy_tensor, group),
-            prompts=len(proxy) // group,
-            components=components if len(components) > 1 else {},
-            attribution=advantage_attribution(tensors, weights, group) if len(tensors) > 1 else {},
+    prompts: list
+    completions: list[str]
+    completion_ids: list[list[int]]
+    columns: dict[str, list]
+    scores: dict[str, list[float]] = field(default_factory=dict)
+    kl: list[float] = field(default_factory=list)  # per sampled sequence, when measured here
+    entropy: float = float("nan")
+
+    @classmethod
+    def from_call(cls, prompts, completions, kwargs: dict[str, Any]) -> RolloutBatch:
+        columns = {
+            k: list(v) for k, v in kwargs.items() if k not in TRL_EXTRAS and isinstance(v, list)
+        }
+        ids = kwargs.get("completion_ids") or [[] for _ in completions]
+        return cls(
+            list(prompts or []),
+            [completion_text(c) for c in completions],
+            [list(map(int, i)) for i in ids],
+            columns,
         )
-        samples = [
-            {
-                "item_id": row.get("item_id"),
-                "prompt": row["prompt"][-1]["content"],
-                "completion": text,
-                "gold": g,
-                "proxy": p,
-                "hacked": hacked,
-                "tokens": n,
-                "rewards": {name: values[i] for name, values in components.items()},
-            }
-            for i, (row, text, g, p, hacked, n) in enumerate(
-                zip(inputs, completions, gold, proxy, stats.hacked, stats.lengths, strict=True)
+
+    @property
+    def tokens(self) -> int:
+        return sum(len(ids) for ids in self.completion_ids)
+
+
+def rollout_stats(
+    batch: RolloutBatch,
+    gold: Sequence[float],
+    weights: Sequence[float],
+    group: int,
+    eos_ids: set[int],
+    entropy: float,
+    kl: Sequence[float],
+) -> tuple[RolloutStats, list[dict[str, Any]]]:
+    """The step's statistics and its per-completion samples (for ``metrics.sqlite``)."""
+    components = batch.scores
+    total_weight = sum(weights) or 1.0
+    proxy = [
+        sum(w * (0.0 if math.isnan(s) else s) for w, s in zip(weights, scores, strict=True))
+        / total_weight
+        for scores in zip(*components.values(), strict=True)
+    ]
+    lengths = [len(ids) for ids in batch.completion_ids]
+    # a completion without an end-of-sequence token ran into the length limit
+    truncated = [not any(t in eos_ids for t in ids) for ids in batch.completion_ids]
+    tensors = {name: torch.tensor(v).nan_to_num(0.0) for name, v in components.items()}
+    by_name = dict(zip(components, weights, strict=True))
+    stats = RolloutStats(
+        proxy=proxy,
+        gold=list(gold),
+        lengths=lengths,
+        truncated=truncated,
+        kl=list(kl),
+        entropy=entropy,
+        zero_variance_groups=zero_variance_fraction(torch.tensor(proxy), group),
+        prompts=len(proxy) // group,
+        components=components if len(components) > 1 else {},
+        attribution=advantage_attribution(tensors, by_name, group) if len(tensors) > 1 else {},
+    )
+    item_ids = batch.columns.get("item_id") or [None] * len(proxy)
+    samples = [
+        {
+            "item_id": item_id,
+            "prompt": prompt_text(prompt),
+            "completion": text,
+            "gold": g,
+            "proxy": p,
+            "hacked": hacked,
+            "tokens": n,
+            "rewards": {name: values[i] for name, values in components.items()},
+        }
+        for i, (item_id, prompt, text, g, p, hacked, n) in enumerate(
+            zip(
+                item_ids,
+                batch.prompts,
+                batch.completions,
+                gold,
+                proxy,
+                stats.hacked,
+                lengths,
+                strict=True,
             )
-        ]
-        self.pending = (stats, samples)
-
-    def on_loss_pass(self, inputs: dict, policy_logps: torch.Tensor, entropies: torch.Tensor):
-        """Finish the pending stats with KL to the reference and entropy, from the loss pass.
-
-        With one optimisation pass per generation (GRPO's default, ours) the loss sees the
-        parameters the rollouts were sampled with, so these are the rollouts' own figures. TRL
-        gives reference log-probs only when ``beta > 0``; otherwise the reference model here
-        scores the same tokens.
-        """
-        if self.pending is None:
-            return
-        stats, _ = self.pending
-        mask = inputs["completion_mask"]
-        stats.entropy = float((entropies * mask).sum() / mask.sum().clamp(min=1))
-        ref_logps = inputs.get("ref_per_token_logps")
-        if ref_logps is None:
-            # the reference forward is the monitors' one real cost: run it on a strided subset
-            # (every group represented), an unbiased estimate of the batch's mean KL
-            stride = max(1, mask.size(0) // self.kl_samples) if self.kl_samples else 1
-            rows = torch.arange(0, mask.size(0), stride)
-            mask, policy_logps = mask[rows], policy_logps[rows]
-            input_ids = torch.cat([inputs["prompt_ids"][rows], inputs["completion_ids"][rows]], 1)
-            attention = torch.cat([inputs["prompt_mask"][rows], mask], dim=1)
-            with torch.no_grad():
-                ref_logps = completion_logps(
-                    self.reference_model, input_ids, attention, mask.size(1)
-                )
-        stats.kl += sequence_kl(policy_logps, ref_logps, mask).tolist()
-
-    def _gold(self, inputs, completions, components) -> list[float]:
-        gold_name = self.family.gold.name
-        for recorder in self.recorders:
-            if recorder.reward is self.family.gold:
-                return components[gold_name]
-        scores = self.family.gold(
-            [row["prompt"] for row in inputs],
-            completions,
-            answer=[row["answer"] for row in inputs],
-            metadata=[row.get("metadata") for row in inputs],
         )
-        return [0.0 if s is None else float(s) for s in scores]
+    ]
+    return stats, samples
+
+
+def prompt_text(prompt: Any) -> str:
+    """The asking turn of a prompt (chat messages or text)."""
+    if isinstance(prompt, str):
+        return prompt
+    return str(prompt[-1]["content"]) if prompt else ""
+
+
+def prompt_ids(tokenizer, prompt: Any) -> list[int]:
+    """A prompt's token ids as TRL makes them: the chat template with the generation prompt
+    for chat messages, plain tokens for text."""
+    if isinstance(prompt, str):
+        return tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    out = tokenizer.apply_chat_template(
+        list(prompt), add_generation_prompt=True, tokenize=True, return_dict=True
+    )
+    ids = out["input_ids"]
+    return list(ids[0] if ids and isinstance(ids[0], list) else ids)
+
+
+@torch.no_grad()
+def sample_kl(
+    policy: torch.nn.Module,
+    reference: Callable[[], AbstractContextManager] | torch.nn.Module,
+    tokenizer,
+    batch: RolloutBatch,
+    samples: int,
+) -> tuple[list[float], float]:
+    """KL(policy || reference) per sequence and the policy's mean token entropy, on every
+    ``len / samples``-th completion (each group represented): an unbiased estimate of the
+    batch's mean at a fraction of a forward pass over it.
+
+    ``reference`` is a frozen model, or a context in which ``policy`` itself is the reference
+    (a LoRA model with its adapters switched off)."""
+    n = len(batch.completions)
+    stride = max(1, n // samples) if samples else 1
+    rows = list(range(0, n, stride))
+    prompts = [prompt_ids(tokenizer, batch.prompts[i]) for i in rows]
+    completions = [batch.completion_ids[i] for i in rows]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    width_p, width_c = max(map(len, prompts)), max(1, max(map(len, completions)))
+    ids, attention, mask = [], [], []
+    for p, c in zip(prompts, completions, strict=True):  # prompts left-padded, completions right
+        ids.append([pad] * (width_p - len(p)) + p + c + [pad] * (width_c - len(c)))
+        attention.append(
+            [0] * (width_p - len(p)) + [1] * (len(p) + len(c)) + [0] * (width_c - len(c))
+        )
+        mask.append([1] * len(c) + [0] * (width_c - len(c)))
+    device = next(policy.parameters()).device
+    ids_t = torch.tensor(ids, device=device)
+    attention_t = torch.tensor(attention, device=device)
+    mask_t = torch.tensor(mask, device=device, dtype=torch.float32)
+    policy_logps, entropies = completion_logps(policy, ids_t, attention_t, width_c, True)
+    if isinstance(reference, torch.nn.Module):
+        ref_logps = completion_logps(reference, ids_t, attention_t, width_c)
+    else:
+        with reference() if reference is not None else nullcontext():
+            ref_logps = completion_logps(policy, ids_t, attention_t, width_c)
+    kl = sequence_kl(policy_logps, ref_logps, mask_t).tolist()
+    entropy = float((entropies * mask_t).sum() / mask_t.sum().clamp(min=1))
+    return kl, entropy

@@ -1,9 +1,9 @@
 """``ripeness train``: set up and run GRPO with the monitors, or resume a run after a crash.
 
-The pieces, by role (as TRL splits ``grpo_config`` / ``grpo_trainer`` / ``callbacks``):
-:mod:`ripeness.train.config` the settings, :mod:`ripeness.train.trainer` the TRL subclass,
-:mod:`ripeness.train.rollouts` each batch's statistics, :mod:`ripeness.train.callbacks` the
-records, held-out evaluations, alarm and checkpoint index, and this module the run itself.
+The pieces, by role: :mod:`ripeness.train.config` the settings, TRL's own ``GRPOTrainer``,
+:class:`ripeness.train.monitor.OverOptimizationMonitor` (the public callback a user's own TRL
+script adds the same way) for the records, held-out evaluations, alarm and checkpoint index,
+and this module the run itself.
 """
 
 from __future__ import annotations
@@ -16,25 +16,16 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, TrainerCallback
-from trl import GRPOConfig
+from trl import GRPOConfig, GRPOTrainer
 
 from ripeness.errors import RipenessError, writable_dir
 from ripeness.models.sources import resolve_model as resolve_model_source
-from ripeness.records.run import (
-    HELDOUT_GOLD,
-    HELDOUT_PROXY,
-    RunDirectory,
-    checkpoint_step,
-    outcomes,
-)
+from ripeness.records.run import RunDirectory, checkpoint_step
 from ripeness.tasks.base import TaskFamily, TaskItem, to_dataset
 from ripeness.tasks.registry import get_family, reward_by_name
-from ripeness.train.alarm import OverOptimizationAlarm
-from ripeness.train.callbacks import MonitorCallback, TrainerProgress
+from ripeness.train.callbacks import TrainerProgress
 from ripeness.train.config import TrainConfig, dump_config, load_config
-from ripeness.train.monitors import RecordingReward
-from ripeness.train.rollouts import RolloutMonitor
-from ripeness.train.trainer import MonitoredGRPOTrainer
+from ripeness.train.monitor import OverOptimizationMonitor
 
 
 @dataclass
@@ -128,14 +119,13 @@ def train(
     family = get_family(
         config.task.name, config.task.gold
     )  # bad task or reward names fail before any writing
-    mix = config.reward.mix()
-    recorders = [RecordingReward(reward_by_name(family, c.name)) for c in mix]
+    rewards = [reward_by_name(family, c.name) for c in config.reward.mix()]
     if config.model.path != "embedded":
         resolve_model_source(config.model.path)  # a bad path fails before the run folder exists
     run_dir = config.run_dir()
     run = RunDirectory(writable_dir(run_dir, "run folder"))
     try:  # closed however it ends: what was recorded stays readable
-        return _train_in(run, config, resume, show_progress, callbacks, family, recorders)
+        return _train_in(run, config, resume, show_progress, callbacks, family, rewards)
     finally:
         run.close()
 
@@ -147,10 +137,10 @@ def _train_in(
     show_progress: bool,
     callbacks: Sequence[TrainerCallback],
     family: TaskFamily,
-    recorders: list[RecordingReward],
+    rewards: list,
 ) -> TrainResult:
     """:func:`train` on an open run folder (the caller closes it)."""
-    run_dir, mix = config.run_dir(), config.reward.mix()
+    run_dir = config.run_dir()
     if not resume:
         if run.latest_checkpoint() is not None or run.config_path.is_file():
             raise RipenessError(
@@ -163,51 +153,26 @@ def _train_in(
     model_path = resolve_model(config, run, show_progress).resolve()  # LoRA checkpoints name it
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path)
-    reference = None
-    if config.grpo.beta == 0:
-        reference = AutoModelForCausalLM.from_pretrained(model_path).eval()
-        reference.requires_grad_(False)
     train_items, heldout = problems(config, family)
-    monitor = RolloutMonitor(
-        family, recorders, [c.weight for c in mix], reference, config.monitor.kl_samples
-    )
-    alarm = OverOptimizationAlarm(
-        window=config.monitor.window,
-        min_drop=config.monitor.min_drop,
-        alpha=config.monitor.alpha,
-        warmup_steps=config.monitor.warmup_steps,
-    )
-    checkpoint = run.latest_checkpoint() if resume else None
-    resumed_from = checkpoint_step(checkpoint) if checkpoint else 0
-    run.forget_after(resumed_from)
-    run.write_checkpoints([c for c in run.checkpoints() if c["step"] <= resumed_from])
-    for row in run.steps():  # replay the recorded steps so the alarm continues where it was
-        alarm.update(row["step"], row["gold"], row["proxy"], row["d"], row["prompts"])
-    paid = {e["step"]: outcomes(e) for e in run.evals(HELDOUT_PROXY)}
-    for gold in run.evals(HELDOUT_GOLD):
-        if gold["step"] in paid:
-            alarm.update_heldout(gold["step"], outcomes(gold), paid[gold["step"]])
-    callback = MonitorCallback(config, run, family, monitor, heldout, tokenizer, alarm)
-    progress = TrainerProgress("GRPO", disable=not show_progress, status=callback.status)
-    trainer = MonitoredGRPOTrainer(
+    monitor = OverOptimizationMonitor.for_run(config, run, family.gold, heldout)
+    progress = TrainerProgress("GRPO", disable=not show_progress, status=monitor.status)
+    trainer = GRPOTrainer(
         model=model,
-        reward_funcs=recorders,
+        reward_funcs=monitor.wrap(rewards),
         args=grpo_args(config, run),
         train_dataset=to_dataset(train_items),
         processing_class=tokenizer,
-        callbacks=[*callbacks, callback, progress],
-        monitor=monitor,
+        callbacks=[*callbacks, monitor, progress],
         peft_config=config.peft_config(),
     )
     trainer.remove_callback(PrinterCallback)
+    checkpoint = run.latest_checkpoint() if resume else None
     start = time.perf_counter()
-    if resume:
-        run.record_event(resumed_from, "resume", f"resumed from step {resumed_from}")
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     marked = next((c["step"] for c in run.checkpoints() if c.get("marked")), None)
     return TrainResult(
         run_dir=run.path,
-        alarm_step=alarm.fired_at.step if alarm.fired_at else None,
+        alarm_step=monitor.alarm.fired_at.step if monitor.alarm.fired_at else None,
         marked_step=marked,
         final_step=trainer.state.global_step,
         seconds=time.perf_counter() - start,
