@@ -38,10 +38,9 @@ from ripeness.progress import quiet_libraries
 from ripeness.records.run import RunDirectory
 from ripeness.tasks.base import to_dataset
 from ripeness.tasks.registry import get_family, reward_by_name
-from ripeness.train.callbacks import MonitorCallback
 from ripeness.train.config import TrainConfig
 from ripeness.train.embedded import init_embedded_model
-from ripeness.train.rollouts import RolloutMonitor
+from ripeness.train.monitor import OverOptimizationMonitor
 from ripeness.train.run import grpo_args, train
 
 
@@ -125,13 +124,13 @@ def timed_method(cls, name: str, into: list[float]) -> None:
     setattr(cls, name, wrapper)
 
 
-for _cls, _name in (
-    (RolloutMonitor, "observe"),
-    (RolloutMonitor, "on_loss_pass"),
-    (MonitorCallback, "on_step_end"),  # records the step, updates the alarm, the progress bar
+for _name in (
+    "observe",  # each reward call: keeps the batch; the last one measures KL on a sample
+    "on_step_end",  # gold on the rollouts, the step's statistics
+    "on_log",  # records the step, updates the alarm
 ):
-    timed_method(_cls, _name, MONITOR_SECONDS)
-timed_method(MonitorCallback, "_evaluate", EVAL_SECONDS)
+    timed_method(OverOptimizationMonitor, _name, MONITOR_SECONDS)
+timed_method(OverOptimizationMonitor, "_evaluate", EVAL_SECONDS)
 
 
 def monitored_arm(config: TrainConfig) -> tuple[list[float], float]:

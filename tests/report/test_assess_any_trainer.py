@@ -33,7 +33,7 @@ training_args = GRPOConfig(
     learning_rate=1e-4,
     use_cpu=True,
     bf16=False,
-    report_to="none",
+    report_to="tensorboard",  # event files under out/runs/, as TRL writes them
 )
 trainer = GRPOTrainer(
     model=model,
@@ -69,6 +69,16 @@ def test_trl_checkpoints_and_log_history_are_read(trl_run):
     assert all(0 <= row["proxy"] <= 1 for row in log)
     assert all("reward/answer_anywhere" in row for row in log)
     assert parse_steps("merged=100, other=200") == {"merged": 100, "other": 200}
+
+
+def test_trls_tensorboard_events_give_the_same_steps_as_its_log_history(trl_run):
+    found = find_checkpoints(trl_run)
+    from_state = trainer_log(found, None)
+    from_events = trainer_log(found, trl_run / "runs")  # read by tensorboard's own reader
+    assert [r["step"] for r in from_events] == [1, 2, 3, 4]
+    for a, b in zip(from_state, from_events, strict=True):
+        for key in ("proxy", "entropy", "length", "reward/answer_anywhere"):
+            assert b[key] == pytest.approx(a[key], rel=1e-5), key  # events hold float32
 
 
 def test_assess_writes_a_report_and_a_selection(trl_run, trained_model_dir, tmp_path):

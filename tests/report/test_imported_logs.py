@@ -29,3 +29,25 @@ def test_a_jsonl_of_verl_metrics_is_read_by_name(tmp_path):
     metrics.write_text('{"step": 1}\nnot json\n')
     with pytest.raises(RipenessError, match=r"metrics.jsonl:2"):
         trainer_log(found, metrics)
+
+
+def test_verl_tensorboard_scalars_are_read_by_name(tmp_path):
+    # veRL's tensorboard logger writes each metric with torch's SummaryWriter, under its names
+    from torch.utils.tensorboard import SummaryWriter
+
+    (tmp_path / "ckpts" / "global_step_2").mkdir(parents=True)
+    (tmp_path / "ckpts" / "global_step_2" / "config.json").write_text("{}")
+    writer = SummaryWriter(log_dir=str(tmp_path / "tensorboard_log" / "grpo"))
+    for step, (score, kl) in enumerate([(0.25, 0.0), (0.5, 0.09)], 1):
+        writer.add_scalar("critic/score/mean", score, step)
+        writer.add_scalar("actor/ppo_kl", kl, step)
+        writer.add_scalar("response_length/mean", 100.0 + step, step)
+    writer.close()
+    log = trainer_log(find_checkpoints(tmp_path / "ckpts"), tmp_path / "tensorboard_log")
+    assert [r["step"] for r in log] == [1, 2]
+    assert [r["proxy"] for r in log] == [0.25, 0.5]
+    assert log[1]["d"] == pytest.approx(0.3) and log[1]["length"] == 102.0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(RipenessError, match="no TensorBoard event files"):
+        trainer_log(find_checkpoints(tmp_path / "ckpts"), empty)

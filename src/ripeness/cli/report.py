@@ -78,7 +78,10 @@ def assess_command(
     ] = "",
     metrics: Annotated[
         Path | None,
-        typer.Option(help="A JSONL of the trainer's per-step metrics (veRL, OpenRLHF)."),
+        typer.Option(
+            help="The trainer's per-step metrics: a TensorBoard log folder, or a JSONL "
+            "(veRL, OpenRLHF)."
+        ),
     ] = None,
     gold: Annotated[str, typer.Option(help="Your gold verifier, file.py:function.")] = "",
     difficulties: Annotated[str, typer.Option(help="Task difficulty levels, e.g. 2,3.")] = "",

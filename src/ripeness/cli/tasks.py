@@ -47,6 +47,10 @@ def list_tasks(
     for column in ("task", "reward", "kind", "loophole"):
         table.add_column(column)
     for usage, example in family_examples():
+        if not example:  # built from the user's own file: nothing to list without it
+            table.add_row(usage, "-", "-", "the rows' own task's rewards, or yours by reference")
+            table.add_section()
+            continue
         try:
             family = get_family(example)
         except RipenessError as exc:  # a third-party family that does not load

@@ -9,12 +9,15 @@ exist, so the report draws the run by step:
 
 - TRL's ``trainer_state.json`` ``log_history`` (``reward``, ``kl``, ``entropy``,
   ``completions/mean_length``, ``rewards/<name>/mean``);
+- TensorBoard event files (``--metrics LOGDIR``, any folder holding ``events.out.tfevents.*``,
+  read with the ``tensorboard`` package's own ``EventAccumulator``): what TRL writes with
+  ``report_to="tensorboard"`` (tags ``train/reward``, ``train/kl``, ...; the ``train/`` prefix
+  is dropped) and what veRL's ``trainer.logger=['tensorboard']`` writes (its metric names);
 - a JSONL of metrics, one object per step (``--metrics FILE``): ``{"step": N, NAME: value}``
   or ``{"step": N, "data": {NAME: value}}``, under veRL's metric names (``critic/score/mean``
   or ``critic/rewards/mean`` for the reward, ``actor/ppo_kl`` or ``actor/kl_loss`` for KL,
   ``actor/entropy``, ``response_length/mean``) or TRL's; the step from ``step``,
-  ``global_step`` or ``_step``. (veRL's own loggers write TensorBoard, W&B or MLflow, which
-  are not read here yet: export the scalars to such a file.)
+  ``global_step`` or ``_step``.
 
 Gold on the rollouts is not in any trainer's logs; held-out gold and proxy per checkpoint come
 from the assessment and are written into the run as its held-out evaluations, so the
@@ -87,9 +90,48 @@ def parse_steps(text: str) -> dict[str, int]:
     return mapping
 
 
+def event_files(path: Path) -> list[Path]:
+    """TensorBoard event files at ``path`` (a file, or anywhere under a folder)."""
+    path = Path(path)
+    if path.is_file():
+        return [path] if "tfevents" in path.name else []
+    return sorted(path.rglob("events.out.tfevents.*")) if path.is_dir() else []
+
+
+def tensorboard_rows(path: Path) -> list[dict[str, Any]]:
+    """One row per (file, step) of every scalar in the event files, by TensorBoard's reader."""
+    try:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    except ImportError:
+        raise RipenessError(
+            "reading TensorBoard logs needs the tensorboard package: pip install tensorboard"
+        ) from None
+    rows: list[dict[str, Any]] = []
+    for file in event_files(path):
+        events = EventAccumulator(str(file), size_guidance={"scalars": 0})
+        try:
+            events.Reload()
+        except Exception as exc:  # noqa: BLE001 - a damaged file: say which
+            raise RipenessError(f"{file}: not a readable TensorBoard event file ({exc})") from None
+        by_step: dict[int, dict[str, Any]] = {}
+        for tag in events.Tags().get("scalars", []):
+            name = tag.removeprefix("train/")  # transformers' TensorBoard callback adds it
+            for event in events.Scalars(tag):
+                by_step.setdefault(int(event.step), {"step": int(event.step)})[name] = event.value
+        rows += by_step.values()
+    return rows
+
+
 def trainer_log(checkpoints: dict[int, Path], metrics_file: Path | None) -> list[dict[str, Any]]:
-    """Per-step metrics, ours by name: from a JSONL file, else TRL's newest trainer_state."""
+    """Per-step metrics, ours by name: from TensorBoard event files or a JSONL file, else
+    TRL's newest trainer_state."""
+    if metrics_file is not None and event_files(metrics_file):
+        return _mapped(tensorboard_rows(metrics_file))
     if metrics_file is not None:
+        if Path(metrics_file).is_dir():
+            raise RipenessError(
+                f"no TensorBoard event files (events.out.tfevents.*) in {metrics_file}"
+            )
         if not Path(metrics_file).is_file():
             raise RipenessError(f"no metrics file at {metrics_file}")
         rows = []

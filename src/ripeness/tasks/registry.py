@@ -17,11 +17,12 @@ Factory = Callable[[str | None], TaskFamily]
 _FACTORIES: dict[str, tuple[Factory, str, str]] = {}
 
 
-def register(name: str, factory: Factory, usage: str = "", example: str = "") -> None:
+def register(name: str, factory: Factory, usage: str = "", example: str | None = None) -> None:
     """Make ``get_family(name)`` and ``get_family(f"{name}:ARG")`` build with ``factory``.
 
-    ``usage`` is how `ripeness tasks list` writes it; ``example`` a spec that builds one."""
-    _FACTORIES[name] = (factory, usage or name, example or name)
+    ``usage`` is how `ripeness tasks list` writes it; ``example`` a spec that builds one (""
+    when none builds without the user's file: the list then shows the usage alone)."""
+    _FACTORIES[name] = (factory, usage or name, name if example is None else example)
 
 
 def _arithmetic(arg: str | None) -> TaskFamily:
@@ -69,7 +70,7 @@ register("arithmetic", _arithmetic, "arithmetic | arithmetic:beliefs")
 register("math", _math, "math | math:FILE.jsonl")
 register("code", _code, "code | code:editable")
 register("rg", _reasoning_gym, "rg:DATASET (any reasoning-gym dataset)", "rg:chain_sum")
-register("items", _items, "items:FILE.jsonl (a fixed problem list, as the monitor keeps it)")
+register("items", _items, "items:FILE.jsonl (a fixed problem list, as the monitor keeps it)", "")
 
 
 def family_names() -> list[str]:

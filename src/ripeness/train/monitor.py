@@ -143,6 +143,7 @@ class OverOptimizationMonitor(TrainerCallback):
         self._batch: RolloutBatch | None = None
         self._row: tuple[int, Any, list] | None = None
         self._evaluated_at: int | None = None
+        self._measure_kl = False  # decided at train begin, from beta and the logging steps
 
     @classmethod
     def for_run(
