@@ -37,8 +37,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ripeness.records.run import HELDOUT_GOLD, RunDirectory, outcomes
-from ripeness.stats import paired_drop_p, paired_rates
+from ripeness.report.alarm_review import review_alarm
 from ripeness.train.config import RewardComponent, TrainConfig
 
 BENCH = Path(__file__).resolve().parent
@@ -90,60 +89,6 @@ def arm_config(arm: Arm, model: Path, out: Path, steps: int, eval_every: int) ->
     config.monitor.eval_every = config.checkpoints.every = eval_every
     config.monitor.alarm_action = "warn"  # go on past the alarm, to see what it missed
     return config.validate()
-
-
-def analyse(run_dir: Path, config: TrainConfig) -> dict:
-    """The alarm against the fall of held-out gold, from the run's own records."""
-    run = RunDirectory.open_existing(run_dir)
-    try:
-        evals = sorted(run.evals(HELDOUT_GOLD), key=lambda e: e["step"])
-        alarms = run.events("alarm")
-        index = run.checkpoints()
-    finally:
-        run.close()
-    alpha = config.monitor.alpha
-    bits = [outcomes(e) for e in evals]
-    peak = max(range(len(evals)), key=lambda i: (evals[i]["rate"], -i))
-    due = None
-    for i in range(1, len(evals)):
-        best = max(range(i), key=lambda j: (evals[j]["rate"], -j))
-        if paired_drop_p(bits[best], bits[i]) * i < alpha:
-            due = i
-            break
-    alarm = alarms[0] if alarms else None
-    every = config.monitor.eval_every
-    row = {
-        "gold": [round(e["rate"], 3) for e in evals],
-        "steps": [e["step"] for e in evals],
-        "n": evals[0]["n"],
-        "peak_step": evals[peak]["step"],
-        "peak_gold": evals[peak]["rate"],
-        "last_gold": evals[-1]["rate"],
-        "due_step": evals[due]["step"] if due is not None else None,
-        "alarm_step": alarm["step"] if alarm else None,
-        "alarm_kind": alarm.get("alarm_kind") if alarm else None,
-        "alarm_check": alarm.get("source") if alarm else None,
-        "alarm_reason": alarm["message"] if alarm else None,
-    }
-    row["delay_evals"] = (
-        (row["alarm_step"] - row["peak_step"]) / every if alarm is not None else None
-    )
-    if due is not None:  # the bar: no later than one evaluation after the fall is significant
-        row["in_time"] = alarm is not None and alarm["step"] <= evals[due]["step"] + every
-    else:
-        row["in_time"] = None
-    marked = next((c for c in index if c.get("marked")), None)
-    by_step = {e["step"]: b for e, b in zip(evals, bits, strict=True)}
-    row["marked_step"] = marked["step"] if marked else None
-    last_step = max((c["step"] for c in index), default=None)
-    if marked and marked["step"] in by_step and last_step in by_step:
-        diff = paired_rates(by_step[last_step], by_step[marked["step"]])  # marked - last
-        row["marked_minus_last"] = {
-            "value": diff.difference,
-            "interval": [diff.low, diff.high],
-            "p": diff.p_value,
-        }
-    return row
 
 
 def reward_model_for(work: Path, model: Path, show_progress: bool) -> Path:
@@ -213,7 +158,7 @@ def main() -> None:
                 shutil.rmtree(run_dir)  # a run cut short: start it again
             console.print(f"[bold]{arm.name}[/]: training {args.steps} steps")
             train(config, show_progress=not args.quiet)
-        row = analyse(run_dir, config)
+        row = review_alarm(run_dir)
         row["tuned"] = arm.tuned
         row["seconds"] = round(time.perf_counter() - began, 1)
         results[arm.name] = row

@@ -74,6 +74,7 @@ _EXPORTS = {
     # report
     "assess_run": "ripeness.report.assess",
     "select_checkpoint": "ripeness.report.select",
+    "review_alarm": "ripeness.report.alarm_review",
     "write_report": "ripeness.report.html",
     # studies
     "SycophancyExperiment": "ripeness.feedback.experiment",
