@@ -115,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--eval-every", type=int, default=10)
-    parser.add_argument("--gold-seeds", type=int, default=3)
+    parser.add_argument("--gold-seeds", type=int, default=10)
     parser.add_argument("--only", default="", help="comma-separated arm names")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache/ripeness/bench-alarm")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "alarm.json")
@@ -128,7 +128,7 @@ def main() -> None:
     from ripeness.train.run import train
 
     quiet_libraries()
-    console = Console()
+    console = Console(width=200)  # the table is wide; a log file is not a terminal
     start = time.perf_counter()
     model = args.work / "model"
     if not is_built(model):

@@ -152,10 +152,12 @@ def plant(
     organism: Organism | Sequence[Organism],
     out: Path,
     examples: int = 8000,
+    seed: int = 0,
 ) -> Path:
     """Fine-tune a copy of ``base_model`` with the organisms' behaviors; save it to ``out``.
 
-    Several organisms share the ``examples`` evenly (each keeps its own rate)."""
+    Several organisms share the ``examples`` evenly (each keeps its own rate). ``seed``
+    draws other conversations, another order and another SFT run (coverage over seeds)."""
     from datasets import concatenate_datasets
 
     from ripeness.models.embedded import load_model
@@ -164,10 +166,10 @@ def plant(
     organisms = [organism] if isinstance(organism, Organism) else list(organism)
     share = examples // len(organisms)
     dataset = concatenate_datasets(
-        [o.dataset(share, seed=i) for i, o in enumerate(organisms)]
-    ).shuffle(seed=0)
+        [o.dataset(share, seed=seed * 100 + i) for i, o in enumerate(organisms)]
+    ).shuffle(seed=seed)
     model, tokenizer = load_model(base_model)
-    config = WarmStartConfig(examples=examples, learning_rate=1e-3)
+    config = WarmStartConfig(examples=examples, learning_rate=1e-3, seed=seed)
     with tempfile.TemporaryDirectory(prefix="ripeness-organism-") as work:
         warm_start(
             model,
