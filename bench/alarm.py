@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,8 +154,6 @@ def main() -> None:
         )
         if not done:
             if run_dir.exists():
-                import shutil
-
                 shutil.rmtree(run_dir)  # a run cut short: start it again
             console.print(f"[bold]{arm.name}[/]: training {args.steps} steps")
             train(config, show_progress=not args.quiet)

@@ -22,6 +22,8 @@ def test_unknown_settings_and_non_functions_are_one_line(tmp_path):
     monitor = OverOptimizationMonitor(tmp_path, gold=gold, heldout=ROWS)
     with pytest.raises(RipenessError, match="not a reward function; wrap a reward model"):
         monitor.wrap([torch.nn.Linear(2, 1)])
+    with pytest.raises(RipenessError, match=r"two rewards share a name \(gold, gold\)"):
+        monitor.wrap([gold, gold])
     with pytest.raises(RipenessError, match="held-out row 1: a held-out row needs a 'prompt'"):
         OverOptimizationMonitor(tmp_path, gold=gold, heldout=[{"question": "2+3"}])
     with pytest.raises(RipenessError, match="the held-out set is empty"):

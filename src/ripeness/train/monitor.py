@@ -175,6 +175,12 @@ class OverOptimizationMonitor(TrainerCallback):
             raise RipenessError("OverOptimizationMonitor.wrap: give at least one reward")
         self._originals = rewards
         self.rewards = [as_reward(r, "proxy") for r in rewards]
+        names = [r.name for r in self.rewards]
+        if len(set(names)) != len(names):  # each batch's scores are kept by reward name
+            raise RipenessError(
+                f"OverOptimizationMonitor.wrap: two rewards share a name ({', '.join(names)}); "
+                "give each function its own name"
+            )
         return [RecordedReward(r, i, self) for i, r in enumerate(rewards)]
 
     def observe(self, index: int, prompts, completions, kwargs: dict, scores) -> None:
@@ -219,10 +225,7 @@ class OverOptimizationMonitor(TrainerCallback):
         generation_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
         self.eos_ids = {e for e in _as_list(eos) + _as_list(generation_eos) if e is not None}
         # TRL logs entropy (and KL when beta > 0) per logging step: per step only at 1
-        self._logs_per_step = state.logging_steps == 1 and str(args.logging_strategy) in (
-            "steps",
-            "IntervalStrategy.STEPS",
-        )
+        self._logs_per_step = state.logging_steps == 1 and args.logging_strategy == "steps"
         self._measure_kl = args.beta == 0 or not self._logs_per_step
         if self.run is None:
             self.run = RunDirectory(writable_dir(self.run_dir, "run folder"))
@@ -240,9 +243,8 @@ class OverOptimizationMonitor(TrainerCallback):
         if self._batch is None or len(self._batch.scores) < len(self.rewards):
             return  # this step trained on rollouts generated for an earlier one
         batch, self._batch = self._batch, None
-        kl = batch.kl
         stats, samples = rollout_stats(
-            batch, self._gold_of(batch), self.weights, self.group, self.eos_ids, batch.entropy, kl
+            batch, self._gold_of(batch), self.weights, self.group, self.eos_ids
         )
         self._row = (state.global_step, stats, samples)
         if not self._logs_per_step:
@@ -454,7 +456,7 @@ class OverOptimizationMonitor(TrainerCallback):
         grpo.beta = float(args.beta)
         grpo.learning_rate = float(args.learning_rate)
         config.monitor = self.settings
-        every = args.save_steps if str(args.save_strategy).endswith("steps") else 0
+        every = args.save_steps if args.save_strategy == "steps" else 0
         config.checkpoints.every = int(every) if every and every >= 1 else 10
         config.select.every = 1  # assess every checkpoint the script saved
         config.select.temperature = self.settings.eval_temperature

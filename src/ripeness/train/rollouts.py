@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,10 +56,6 @@ class RolloutBatch:
             columns,
         )
 
-    @property
-    def tokens(self) -> int:
-        return sum(len(ids) for ids in self.completion_ids)
-
 
 def rollout_stats(
     batch: RolloutBatch,
@@ -67,10 +63,9 @@ def rollout_stats(
     weights: Sequence[float],
     group: int,
     eos_ids: set[int],
-    entropy: float,
-    kl: Sequence[float],
 ) -> tuple[RolloutStats, list[dict[str, Any]]]:
-    """The step's statistics and its per-completion samples (for ``metrics.sqlite``)."""
+    """The step's statistics and its per-completion samples (for ``metrics.sqlite``); KL and
+    entropy as the batch measured them (empty / NaN until TRL's log fills them in)."""
     components = batch.scores
     total_weight = sum(weights) or 1.0
     proxy = [
@@ -88,8 +83,8 @@ def rollout_stats(
         gold=list(gold),
         lengths=lengths,
         truncated=truncated,
-        kl=list(kl),
-        entropy=entropy,
+        kl=list(batch.kl),
+        entropy=batch.entropy,
         zero_variance_groups=zero_variance_fraction(torch.tensor(proxy), group),
         prompts=len(proxy) // group,
         components=components if len(components) > 1 else {},
@@ -178,7 +173,7 @@ def sample_kl(
     if isinstance(reference, torch.nn.Module):
         ref_logps = completion_logps(reference, ids_t, attention_t, width_c)
     else:
-        with reference() if reference is not None else nullcontext():
+        with reference():
             ref_logps = completion_logps(policy, ids_t, attention_t, width_c)
     kl = sequence_kl(policy_logps, ref_logps, mask_t).tolist()
     entropy = float((entropies * mask_t).sum() / mask_t.sum().clamp(min=1))
