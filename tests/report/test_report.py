@@ -9,11 +9,13 @@ import json
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import ripeness
+from helpers import assert_one_line_error, ripeness
 from ripeness.cli import main
 from ripeness.evaluation import HELDOUT_PROBE, TRAINING
 from ripeness.records.probes import ProbeStore
@@ -153,3 +155,79 @@ def test_a_demo_killed_after_the_alarm_stopped_it_ends_where_it_would_have(demo_
     assert after["chosen"] == before["chosen"]
     assert [c["label"] for c in after["candidates"]] == [c["label"] for c in before["candidates"]]
     assert (run / "report.html").is_file()
+
+
+def keep_only_training_answers(run: Path) -> None:
+    """As before assessment: the held-out answers training stored, no probe results."""
+    db = sqlite3.connect(run / "probes.sqlite")
+    with db:
+        kept = {
+            (label, probe)
+            for label, probe, settings in db.execute(
+                "SELECT label, probe, settings FROM probe_runs"
+            )
+            if json.loads(settings).get("from") == TRAINING
+        }
+        for table in ("probe_runs", "probe_records", "probe_summaries"):
+            stored = set(db.execute(f"SELECT label, probe FROM {table}"))
+            for label, probe in stored - kept:
+                db.execute(f"DELETE FROM {table} WHERE label = ? AND probe = ?", (label, probe))
+    db.close()
+    (run / "selection.json").unlink(missing_ok=True)
+
+
+def stored(run: Path) -> tuple[list, list]:
+    db = sqlite3.connect(run / "probes.sqlite")
+    try:
+        records = db.execute(
+            "SELECT label, probe, idx, sample_id, data FROM probe_records ORDER BY 1, 2, 3"
+        ).fetchall()
+        summaries = db.execute(
+            "SELECT label, probe, name, data FROM probe_summaries ORDER BY 1, 2, 3"
+        ).fetchall()
+    finally:
+        db.close()
+    return records, summaries
+
+
+def test_assessment_on_ray_writes_what_the_serial_one_writes(demo_dir, tmp_path):
+    """One Ray task per checkpoint on a local Ray with 2 CPUs: the same records, the same
+    checkpoint selected; the serial path never imports Ray."""
+    import ray
+
+    from ripeness.report.select import select_checkpoint
+
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    for run in (serial, parallel):
+        shutil.copytree(demo_dir / "grpo", run)
+        keep_only_training_answers(run)
+    probes_before = {row[:2] for row in stored(serial)[1]}
+    assert {probe for _, probe in probes_before} == {HELDOUT_PROBE}  # probes still to run
+    before = stored(serial)
+    dead = ripeness("select", str(serial), "--ray-address", "127.0.0.1:1")
+    assert_one_line_error(dead, "nothing answers", "127.0.0.1:1")
+    assert stored(serial) == before
+    script = (
+        "import sys; from ripeness.report.assess import assess_run; "
+        f"assess_run({str(serial)!r}, show_progress=False); "
+        "assert 'ray' not in sys.modules, 'the serial path imported Ray'"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        assert ray.cluster_resources()["CPU"] == 2
+        assess_run(parallel, show_progress=False, ray_address="local")  # joins the one above
+    finally:
+        ray.shutdown()
+    records, summaries = stored(parallel)
+    assert {row[:2] for row in summaries} > probes_before  # the probes ran on Ray
+    assert (records, summaries) == stored(serial)
+    chosen = select_checkpoint(parallel).as_dict()
+    assert chosen["chosen"] == select_checkpoint(serial).as_dict()["chosen"]
+    # and from the command line, with the records in place nothing is asked again
+    result = ripeness("select", str(parallel), "--json", "--ray")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["chosen"] == chosen["chosen"]
+    assert stored(parallel) == (records, summaries)

@@ -20,12 +20,28 @@ def _run_dir(run: Path) -> Path:
     return run
 
 
+RAY_OPTION = typer.Option(
+    "--ray", help="Assess one checkpoint per Ray task (a local Ray unless --ray-address)."
+)
+RAY_ADDRESS_OPTION = typer.Option(
+    "--ray-address",
+    help="A Ray cluster to assess on (auto, ray://HOST:10001); implies --ray.",
+)
+
+
+def ray_address(ray: bool, address: str | None) -> str | None:
+    """Where to assess: None in this process, "local" for a fresh local Ray, or a cluster."""
+    return address or ("local" if ray else None)
+
+
 def report_command(
     run: Annotated[Path, typer.Argument(help="A run folder written by `ripeness train`.")],
     out: Annotated[
         Path | None, typer.Option(help="Where to write the HTML (default RUN/report.html).")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    ray: Annotated[bool, RAY_OPTION] = False,
+    ray_at: Annotated[str | None, RAY_ADDRESS_OPTION] = None,
 ) -> None:
     """Probe the run's checkpoints, select one, and write a self-contained HTML report."""
     from ripeness.display import print_selection
@@ -33,7 +49,9 @@ def report_command(
     from ripeness.report.html import write_report
 
     quiet_libraries()
-    path, selection = write_report(_run_dir(run), out, show_progress=not quiet)
+    path, selection = write_report(
+        _run_dir(run), out, show_progress=not quiet, ray_address=ray_address(ray, ray_at)
+    )
     print_selection(selection, console)
     console.print(f"report: {path}")
 
@@ -42,6 +60,8 @@ def select_command(
     run: Annotated[Path, typer.Argument(help="A run folder written by `ripeness train`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    ray: Annotated[bool, RAY_OPTION] = False,
+    ray_at: Annotated[str | None, RAY_ADDRESS_OPTION] = None,
 ) -> None:
     """Pick the checkpoint to ship under the limits in the run's [select] section."""
     from ripeness.display import print_selection
@@ -50,7 +70,9 @@ def select_command(
     from ripeness.report.select import select_checkpoint
 
     quiet_libraries()
-    assess_run(_run_dir(run), show_progress=not quiet and not as_json)
+    assess_run(
+        _run_dir(run), show_progress=not quiet and not as_json, ray_address=ray_address(ray, ray_at)
+    )
     selection = select_checkpoint(run)
     (run / "selection.json").write_text(json.dumps(selection.as_dict(), indent=2))
     if as_json:

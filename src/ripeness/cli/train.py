@@ -38,4 +38,7 @@ def train_command(
         result = resume_run(resume, show_progress=not quiet)
     else:
         result = train(load_config(config), show_progress=not quiet)
-    print_train_summary(result, console)
+    from ripeness.train.ranks import rank
+
+    if rank() == 0:  # under `accelerate launch` every process gets here
+        print_train_summary(result, console)

@@ -14,7 +14,7 @@ generated twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from ripeness.evaluation import (
 )
 from ripeness.models.backends import Backend, LocalBackend
 from ripeness.models.sources import holds_model
-from ripeness.probes.base import ProbeSettings, default_prompt_style
+from ripeness.probes.base import Probe, ProbeSettings, default_prompt_style
 from ripeness.records.probes import ProbeResult, ProbeStore
 from ripeness.records.run import RunDirectory
 from ripeness.tasks.base import TaskFamily, TaskItem
@@ -143,11 +143,13 @@ def assess_run(
     run_dir: Path,
     show_progress: bool = True,
     candidates: list[Candidate] | None = None,
+    ray_address: str | None = None,
 ) -> list[Candidate]:
-    """Assess the chosen candidates (skipping labels already stored); return them."""
-    from ripeness.models.backends import TrackedBackend
+    """Assess the chosen candidates (skipping labels already stored); return them.
+
+    ``ray_address``: spread the candidates over a Ray cluster, one task per checkpoint
+    (``"local"`` starts one on this machine); the records are the same as without it."""
     from ripeness.probes.catalog import get_probe
-    from ripeness.progress import sample_progress
 
     run = RunDirectory.open_existing(run_dir)
     try:
@@ -158,12 +160,7 @@ def assess_run(
             raise RipenessError(
                 f"{missing[0].path} holds no model; was the run's folder moved or pruned?"
             )
-        settings = ProbeSettings(
-            samples=config.select.probe_samples,
-            seed=config.run.seed,
-            difficulties=tuple(sorted(set(config.task.difficulties) | {1, 2, 3})),
-            max_tokens=config.grpo.max_completion_length,
-        )
+        settings = assessment_settings(config)
         store = ProbeStore(run.path)
         try:
             done = {(label, p) for label in store.labels() for p in store.summary(label)}
@@ -174,29 +171,73 @@ def assess_run(
                     if (store.settings(label, p) or {}).get("from") != TRAINING
                 }
             names = [HELDOUT_PROBE, *config.select.probes]
-            todo = [(c, n) for c in chosen for n in names if (c.label, n) not in done]
-            # the run's task is loaded only when a checkpoint still needs the held-out
-            # questions (a run monitored in a user's script asked them all in training)
+            todo = [(c, [n for n in names if (c.label, n) not in done]) for c in chosen]
+            todo = [(c, todo_names) for c, todo_names in todo if todo_names]
+            if ray_address is not None and todo:
+                from ripeness.report.on_ray import assess_on_ray
+
+                for candidate, results in assess_on_ray(
+                    ray_address, run.path, todo, settings, show_progress
+                ):
+                    for result in results:
+                        store.save(candidate.label, result, {"step": candidate.step})
+                return chosen
             probes = {n: get_probe(n) for n in config.select.probes}
-            if any(n == HELDOUT_PROBE for _, n in todo):
-                probes[HELDOUT_PROBE] = heldout_assessment(config)
-            with sample_progress("assessing checkpoints (samples)", not show_progress) as bar:
-                backends: dict[str, Backend] = {}
-                for number, (candidate, name) in enumerate(todo, 1):
-                    probe = probes[name]
-                    if candidate.label not in backends:
-                        backends.clear()  # one model in memory at a time
-                        backends[candidate.label] = TrackedBackend(
-                            LocalBackend(candidate.path), bar.asked, bar.done
-                        )
-                    backend = backends[candidate.label]
-                    # the embedded chat format is asked plainly, a real model's in its style
-                    style = replace(settings, prompt_style=default_prompt_style(backend))
-                    bar.status(f"{candidate.label} {probe.name} ({number}/{len(todo)})")
-                    result = probe.run(backend, style)
-                    store.save(candidate.label, result, {"step": candidate.step})
+            _assess_serially(todo, probes, config, settings, store, show_progress)
         finally:
             store.close()
         return chosen
     finally:
         run.close()
+
+
+def assessment_settings(config: TrainConfig) -> ProbeSettings:
+    """The probes' settings for every checkpoint of a run (the same for each)."""
+    return ProbeSettings(
+        samples=config.select.probe_samples,
+        seed=config.run.seed,
+        difficulties=tuple(sorted(set(config.task.difficulties) | {1, 2, 3})),
+        max_tokens=config.grpo.max_completion_length,
+    )
+
+
+def assess_candidate(
+    backend: Backend,
+    names: list[str],
+    probes: dict[str, Probe],
+    config: TrainConfig,
+    settings: ProbeSettings,
+    on_probe: Callable[[str], None] | None = None,
+) -> Iterator[ProbeResult]:
+    """Each named assessment of one checkpoint's model, as it finishes.
+
+    The run's task is loaded only when the held-out questions are still to be asked (a run
+    monitored in a user's script asked them all in training)."""
+    if HELDOUT_PROBE in names and HELDOUT_PROBE not in probes:
+        probes[HELDOUT_PROBE] = heldout_assessment(config)
+    # the embedded chat format is asked plainly, a real model's in its style
+    style = replace(settings, prompt_style=default_prompt_style(backend))
+    for name in names:
+        if on_probe:
+            on_probe(name)
+        yield probes[name].run(backend, style)
+
+
+def _assess_serially(todo, probes, config, settings, store, show_progress) -> None:
+    """One checkpoint after another in this process, one model in memory at a time."""
+    from ripeness.models.backends import TrackedBackend
+    from ripeness.progress import sample_progress
+
+    total = sum(len(names) for _, names in todo)
+    with sample_progress("assessing checkpoints (samples)", not show_progress) as bar:
+        number = 0
+        for candidate, names in todo:
+            backend = TrackedBackend(LocalBackend(candidate.path), bar.asked, bar.done)
+
+            def status(name: str, label: str = candidate.label) -> None:
+                nonlocal number
+                number += 1
+                bar.status(f"{label} {name} ({number}/{total})")
+
+            for result in assess_candidate(backend, names, probes, config, settings, status):
+                store.save(candidate.label, result, {"step": candidate.step})

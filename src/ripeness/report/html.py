@@ -53,10 +53,16 @@ def percent_html(rate: Rate | None) -> str:
     return f"{value} <span class=score>{rest}</span>"
 
 
-def write_report(run_dir: Path, out: Path | None = None, show_progress: bool = True):
-    """Assess what is not yet assessed, select, and write the HTML; return (path, selection)."""
+def write_report(
+    run_dir: Path,
+    out: Path | None = None,
+    show_progress: bool = True,
+    ray_address: str | None = None,
+):
+    """Assess what is not yet assessed (on Ray at ``ray_address`` if given), select, and
+    write the HTML; return (path, selection)."""
     run_dir = Path(run_dir)
-    assess_run(run_dir, show_progress=show_progress)
+    assess_run(run_dir, show_progress=show_progress, ray_address=ray_address)
     selection = select_checkpoint(run_dir)
     out = out or run_dir / "report.html"
     out.write_text(render(run_dir, selection))

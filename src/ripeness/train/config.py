@@ -104,6 +104,9 @@ class GrpoSection:
     temperature: float = option(1.0, "sampling temperature of the rollouts")
     scale_rewards: str = option("group", "group | batch | none (TRL's advantage scaling)")
     use_vllm: bool = option(False, "generate with vLLM (GPU machines)")
+    vllm_mode: str = option(
+        "colocate", "colocate (vLLM in each training process) | server (`trl vllm-serve`)"
+    )
 
 
 @dataclass
@@ -195,6 +198,10 @@ class TrainConfig:
             (self.grpo.prompts_per_step >= 1, "grpo.prompts_per_step must be at least 1"),
             (self.grpo.max_completion_length >= 8, "grpo.max_completion_length must be >= 8"),
             (self.grpo.temperature > 0, "grpo.temperature must be positive"),
+            (
+                self.grpo.vllm_mode in ("colocate", "server"),
+                "grpo.vllm_mode must be colocate or server",
+            ),
             (
                 self.grpo.scale_rewards in ("group", "batch", "none"),
                 "grpo.scale_rewards must be group, batch or none",

@@ -14,6 +14,10 @@ see each batch's prompts, completions, token ids and columns) and ``TrainerCallb
 (the logged ``entropy`` and, when ``beta > 0``, ``kl``). Where a figure is not in TRL's logs
 (KL when ``beta = 0``, or anything when ``logging_steps > 1``) the monitor measures it itself on
 ``kl_samples`` completions of the batch, while the policy is still the one that sampled them.
+
+Under `accelerate launch` it runs in every process: the shards of each batch are gathered
+before they are recorded, the held-out evaluation is split across the processes, and the main
+process alone writes the records and decides the alarm, which every process then obeys.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from ripeness.tasks.external import ExternalReward, reference_of
 from ripeness.tasks.items import as_items, write_items
 from ripeness.train.alarm import OverOptimizationAlarm
 from ripeness.train.config import MonitorSection, RewardComponent, TrainConfig, dump_config
+from ripeness.train.ranks import from_main, gathered, my_share, world_size
 from ripeness.train.rollouts import RolloutBatch, rollout_stats, sample_kl
 
 HELDOUT_FILE = "heldout.jsonl"
@@ -144,6 +149,7 @@ class OverOptimizationMonitor(TrainerCallback):
         self._row: tuple[int, Any, list] | None = None
         self._evaluated_at: int | None = None
         self._measure_kl = False  # decided at train begin, from beta and the logging steps
+        self.main = True  # the process that writes (rank 0 of several)
 
     @classmethod
     def for_run(
@@ -195,9 +201,11 @@ class OverOptimizationMonitor(TrainerCallback):
             float("nan") if s is None else float(s) for s in scores
         ]
         if index == len(self.rewards) - 1 and self._measure_kl and self.model is not None:
-            # the policy is still the one that sampled this batch: measure KL now
+            # the policy is still the one that sampled this batch: measure KL now, each
+            # process on its shard (together the step's kl_samples)
+            samples = self.settings.kl_samples and -(-self.settings.kl_samples // world_size())
             self._batch.kl, self._batch.entropy = sample_kl(
-                self.model, self._reference, self.tokenizer, self._batch, self.settings.kl_samples
+                self.model, self._reference, self.tokenizer, self._batch, samples
             )
 
     def _gold_of(self, batch: RolloutBatch) -> list[float]:
@@ -214,6 +222,7 @@ class OverOptimizationMonitor(TrainerCallback):
                 "OverOptimizationMonitor: pass reward_funcs=monitor.wrap([...]) to the trainer"
             )
         self.model, self.tokenizer = model, processing_class
+        self.main = state.is_world_process_zero
         self.group = args.num_generations
         weights = args.reward_weights or [1.0] * len(self.rewards)
         if len(weights) != len(self.rewards):
@@ -227,14 +236,16 @@ class OverOptimizationMonitor(TrainerCallback):
         # TRL logs entropy (and KL when beta > 0) per logging step: per step only at 1
         self._logs_per_step = state.logging_steps == 1 and args.logging_strategy == "steps"
         self._measure_kl = args.beta == 0 or not self._logs_per_step
-        if self.run is None:
+        if self.run is None and self.main:
             self.run = RunDirectory(writable_dir(self.run_dir, "run folder"))
         if self.config is None:
             self.config = self._config_from(args, model)
-            self.run.config_path.write_text(dump_config(self.config))
+            if self.main:
+                self.run.config_path.write_text(dump_config(self.config))
         self._reference = self._reference_for(model, state) if self._measure_kl else None
-        self._continue_from(state.global_step)
-        if not self.run.evals(HELDOUT_GOLD):
+        if self.main:
+            self._continue_from(state.global_step)
+        if from_main(self.main and not self.run.evals(HELDOUT_GOLD)):
             self._evaluate(0)
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -242,10 +253,12 @@ class OverOptimizationMonitor(TrainerCallback):
             self._finish(*self._row, state, control)
         if self._batch is None or len(self._batch.scores) < len(self.rewards):
             return  # this step trained on rollouts generated for an earlier one
-        batch, self._batch = self._batch, None
-        stats, samples = rollout_stats(
-            batch, self._gold_of(batch), self.weights, self.group, self.eos_ids
-        )
+        batch, self._batch = RolloutBatch.merged(gathered([self._batch])), None
+        stats = samples = None  # the other processes only take part in the collectives
+        if self.main:
+            stats, samples = rollout_stats(
+                batch, self._gold_of(batch), self.weights, self.group, self.eos_ids
+            )
         self._row = (state.global_step, stats, samples)
         if not self._logs_per_step:
             self._finish(*self._row, state, control)
@@ -255,15 +268,19 @@ class OverOptimizationMonitor(TrainerCallback):
             return
         step, stats, samples = self._row
         logs = logs or {}
-        if isinstance(logs.get("entropy"), int | float):
+        if stats is None:
+            pass
+        elif isinstance(logs.get("entropy"), int | float):
             stats.entropy = float(logs["entropy"])
-        if not stats.kl and isinstance(logs.get("kl"), int | float):
+        if stats is not None and not stats.kl and isinstance(logs.get("kl"), int | float):
             # TRL's kl is the token-weighted mean of the same k3 estimate; per sequence it is
             # that times the batch's tokens per completion
             stats.kl = [float(logs["kl"]) * sum(stats.lengths) / max(1, len(stats.lengths))]
         self._finish(step, stats, samples, state, control)
 
     def on_save(self, args, state, control, **kwargs):
+        if not self.main:
+            return
         step = state.global_step
         folder = Path(args.output_dir) / f"checkpoint-{step}"
         entry: dict[str, Any] = {"step": step, "marked": False}
@@ -278,6 +295,8 @@ class OverOptimizationMonitor(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         if self._row is not None:
             self._finish(*self._row, state, control)
+        if not self.main:
+            return
         self.run.write_checkpoints(self._mark(self.run.checkpoints()))
         if self._owns_run:
             self.run.close()
@@ -285,22 +304,29 @@ class OverOptimizationMonitor(TrainerCallback):
 
     # -- pieces -----------------------------------------------------------------------------
     def _finish(self, step: int, stats, samples: list, state, control) -> None:
-        """Record the step, update the alarm, evaluate when due, act on an alarm."""
+        """Record the step, update the alarm, evaluate when due, act on an alarm.
+
+        Every process comes here with the same step (the others without figures): the
+        evaluations are collective, and the alarm's decision is the main process's."""
         self._row = None
-        metrics = stats.as_metrics()
-        self.run.record_step(step, metrics, samples[: self.settings.samples_per_step])
-        self.last = metrics
         fired_before = self.alarm.fired_at
-        self.alarm.update(step, metrics["gold"], metrics["proxy"], metrics["d"], metrics["prompts"])
+        if self.main:
+            metrics = stats.as_metrics()
+            self.run.record_step(step, metrics, samples[: self.settings.samples_per_step])
+            self.last = metrics
+            self.alarm.update(
+                step, metrics["gold"], metrics["proxy"], metrics["d"], metrics["prompts"]
+            )
         due = step % self.settings.eval_every == 0 or step >= state.max_steps
         if due or (self.eval_on_save and control.should_save):
             self._evaluate(step)
-        if self.alarm.fired_at is not fired_before:
-            status = self.alarm.fired_at
+        if from_main(self.alarm.fired_at is not fired_before):
             action = self.settings.alarm_action
-            self.run.record_event(
-                status.step, "alarm", status.reason, {"action": action, **status.as_dict()}
-            )
+            if self.main:
+                status = self.alarm.fired_at
+                self.run.record_event(
+                    status.step, "alarm", status.reason, {"action": action, **status.as_dict()}
+                )
             if action == "stop":
                 control.should_training_stop = True
             if self._evaluated_at != step:
@@ -325,19 +351,25 @@ class OverOptimizationMonitor(TrainerCallback):
         return text
 
     def _evaluate(self, step: int) -> None:
-        """Held-out gold and proxy, problem by problem; feeds the alarm's held-out check."""
+        """Held-out gold and proxy, problem by problem; feeds the alarm's held-out check.
+
+        Each process answers its share of the problems; the main process scores them all."""
         self._evaluated_at = step
         was_training = self.model.training
+        share = my_share(self.heldout)
         generations = generate_chat(
             self.model,
             self.tokenizer,
-            [list(item.prompt) for item in self.heldout],
+            [list(item.prompt) for item in share],
             self.config.grpo.max_completion_length,
             temperature=self.settings.eval_temperature,
             seed=self.config.run.seed + 1,  # the same draw at every evaluation
         )
         if was_training:
             self.model.train()
+        generations = gathered(generations)
+        if not self.main:
+            return
         texts = [g.text for g in generations]
         proxy = mixed_reward(
             list(zip(self.rewards, self.weights, strict=True)), self.heldout, texts
@@ -436,8 +468,9 @@ class OverOptimizationMonitor(TrainerCallback):
         if not reloadable and not _is_builtin(self._gold_original):
             # the rows' own family would supply a gold that is not this one: name none
             items = [replace(i, task="custom") for i in items]
-        path = self.run.path / HELDOUT_FILE
-        write_items(path, items)
+        path = self.run_dir / HELDOUT_FILE
+        if self.main:
+            write_items(path, items)
         config.task.name = f"items:{path.resolve()}"
         config.task.gold = gold_reference if reloadable else ""
         config.task.heldout_problems = config.select.heldout_problems = len(items)

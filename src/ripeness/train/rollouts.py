@@ -56,6 +56,29 @@ class RolloutBatch:
             columns,
         )
 
+    @classmethod
+    def merged(cls, shards: list[RolloutBatch]) -> RolloutBatch:
+        """One batch from the processes' shards, in rank order (TRL gives each process a
+        contiguous slice of the global batch, so the groups stay whole and in order)."""
+        if len(shards) == 1:
+            return shards[0]
+        first = shards[0]
+        measured = [s for s in shards if s.kl]
+        entropy = (
+            sum(s.entropy * len(s.kl) for s in measured) / sum(len(s.kl) for s in measured)
+            if measured
+            else float("nan")
+        )
+        return cls(
+            [p for s in shards for p in s.prompts],
+            [c for s in shards for c in s.completions],
+            [i for s in shards for i in s.completion_ids],
+            {k: [v for s in shards for v in s.columns[k]] for k in first.columns},
+            {k: [v for s in shards for v in s.scores[k]] for k in first.scores},
+            [k for s in shards for k in s.kl],
+            entropy,
+        )
+
 
 def rollout_stats(
     batch: RolloutBatch,

@@ -26,6 +26,7 @@ from ripeness.tasks.registry import get_family, reward_by_name
 from ripeness.train.callbacks import TrainerProgress
 from ripeness.train.config import TrainConfig, dump_config, load_config
 from ripeness.train.monitor import OverOptimizationMonitor
+from ripeness.train.ranks import processes
 
 
 @dataclass
@@ -73,12 +74,19 @@ def problems(config: TrainConfig, family: TaskFamily) -> tuple[list[TaskItem], l
     return train, heldout
 
 
-def grpo_args(config: TrainConfig, run: RunDirectory) -> GRPOConfig:
+def grpo_args(config: TrainConfig, run: RunDirectory, processes: int = 1) -> GRPOConfig:
+    """TRL's settings for the run; a step's prompts are split over the training processes."""
     grpo = config.grpo
     cuda = torch.cuda.is_available()
+    batch = grpo.prompts_per_step * grpo.num_generations
+    if batch % processes:
+        raise RipenessError(
+            f"grpo.prompts_per_step x num_generations = {batch} completions per step do not "
+            f"split over {processes} processes; make it a multiple of {processes}"
+        )
     return GRPOConfig(
         output_dir=str(run.checkpoints_dir),
-        per_device_train_batch_size=grpo.prompts_per_step * grpo.num_generations,
+        per_device_train_batch_size=batch // processes,
         gradient_accumulation_steps=1,
         num_generations=grpo.num_generations,
         max_completion_length=grpo.max_completion_length,
@@ -97,6 +105,7 @@ def grpo_args(config: TrainConfig, run: RunDirectory) -> GRPOConfig:
         bf16=cuda,
         activation_checkpointing=False,
         use_vllm=grpo.use_vllm,
+        **({"vllm_mode": grpo.vllm_mode} if grpo.use_vllm else {}),
         seed=config.run.seed,
         disable_tqdm=True,
         log_completions=False,
@@ -123,6 +132,7 @@ def train(
     if config.model.path != "embedded":
         resolve_model_source(config.model.path)  # a bad path fails before the run folder exists
     run_dir = config.run_dir()
+    processes()  # under `accelerate launch`: join the other processes before touching the run
     run = RunDirectory(writable_dir(run_dir, "run folder"))
     try:  # closed however it ends: what was recorded stays readable
         return _train_in(run, config, resume, show_progress, callbacks, family, rewards)
@@ -141,25 +151,31 @@ def _train_in(
 ) -> TrainResult:
     """:func:`train` on an open run folder (the caller closes it)."""
     run_dir = config.run_dir()
+    state = processes()
     if not resume:
         if run.latest_checkpoint() is not None or run.config_path.is_file():
             raise RipenessError(
                 f"{run_dir} already holds a run; resume it with `ripeness train --resume "
                 f"{run_dir}` or choose another run.name"
             )
-        run.config_path.write_text(dump_config(config))
+        state.wait_for_everyone()  # every process has looked before the main one writes
+        if state.is_main_process:
+            run.config_path.write_text(dump_config(config))
     if resume and (stopped := _stopped_by_alarm(config, run)) is not None:
         return stopped  # the alarm's decision is part of the run: a rerun trains no further
-    model_path = resolve_model(config, run, show_progress).resolve()  # LoRA checkpoints name it
+    with state.main_process_first():  # the embedded model is built once, by the main process
+        model_path = resolve_model(config, run, show_progress and state.is_main_process)
+    model_path = model_path.resolve()  # LoRA checkpoints name it
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path)
     train_items, heldout = problems(config, family)
     monitor = OverOptimizationMonitor.for_run(config, run, family.gold, heldout)
-    progress = TrainerProgress("GRPO", disable=not show_progress, status=monitor.status)
+    show = show_progress and state.is_main_process
+    progress = TrainerProgress("GRPO", disable=not show, status=monitor.status)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=monitor.wrap(rewards),
-        args=grpo_args(config, run),
+        args=grpo_args(config, run, state.num_processes),
         train_dataset=to_dataset(train_items),
         processing_class=tokenizer,
         callbacks=[*callbacks, monitor, progress],
