@@ -43,6 +43,9 @@ def probe_command(
             "auto: plain for models with the embedded chat template, else instruct."
         ),
     ] = "auto",
+    engine: Annotated[
+        str, typer.Option(help="auto | transformers | vllm: what answers a local model.")
+    ] = "auto",
     quiet: bool = False,
 ) -> None:
     """Run behavior probes and print every figure with n and a 95% interval."""
@@ -66,7 +69,7 @@ def probe_command(
     from ripeness.progress import quiet_libraries
 
     quiet_libraries()  # before the model loads: its loading bars are not ours
-    backend = make_backend(model, url, api_key, concurrency, timeout, out)
+    backend = make_backend(model, url, api_key, concurrency, timeout, out, engine)
     settings = ProbeSettings(
         samples=samples,
         temperature=temperature,
@@ -92,16 +95,24 @@ def probe_command(
     console.print(f"records in {out / ProbeStore.FILE} under label {label!r}")
 
 
-def make_backend(model: str, url: str, api_key: str, concurrency: int, timeout: float, out: Path):
+def make_backend(
+    model: str,
+    url: str,
+    api_key: str,
+    concurrency: int,
+    timeout: float,
+    out: Path,
+    engine: str = "auto",
+):
     if url:
         from ripeness.models.backends import OpenAIBackend
 
         return OpenAIBackend(
             url, model, api_key or None, concurrency, timeout, cache=out / "http_cache.sqlite"
         )
-    from ripeness.models.backends import LocalBackend
+    from ripeness.models.backends import local_backend
 
-    return LocalBackend(resolve_model(model))
+    return local_backend(resolve_model(model), engine)
 
 
 def compare_command(

@@ -93,6 +93,21 @@ class LocalBackend:
         return [flat[i * samples : (i + 1) * samples] for i in range(len(conversations))]
 
 
+ENGINES = ("auto", "transformers", "vllm")
+
+
+def local_backend(model_dir: Path, engine: str = "auto") -> Backend:
+    """A model folder answered by ``engine``: ``vllm`` (GPU), ``transformers``
+    (``model.generate``, anywhere), or ``auto`` (vLLM where it is installed and a GPU is)."""
+    if engine not in ENGINES:
+        raise RipenessError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    from ripeness.models.vllm_backend import VLLMBackend, vllm_available
+
+    if engine == "vllm" or (engine == "auto" and vllm_available()):
+        return VLLMBackend(model_dir)
+    return LocalBackend(model_dir)
+
+
 class TrackedBackend:
     """A backend that counts what it is asked and what it finished, for a progress bar.
 

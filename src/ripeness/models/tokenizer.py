@@ -47,3 +47,13 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
         padding_side="left",
         model_max_length=512,
     )
+
+
+def chat_ids(tokenizer, conversation) -> list[int]:
+    """A conversation's token ids with the generation prompt, by the tokenizer's chat template
+    (as TRL tokenizes a chat prompt)."""
+    out = tokenizer.apply_chat_template(
+        list(conversation), add_generation_prompt=True, tokenize=True, return_dict=True
+    )
+    ids = out["input_ids"]
+    return list(ids[0] if ids and isinstance(ids[0], list) else ids)

@@ -26,7 +26,7 @@ from ripeness.evaluation import (
     mixed_reward,
     score_heldout,
 )
-from ripeness.models.backends import Backend, LocalBackend
+from ripeness.models.backends import Backend, local_backend
 from ripeness.models.sources import holds_model
 from ripeness.probes.base import Probe, ProbeSettings, default_prompt_style
 from ripeness.records.probes import ProbeResult, ProbeStore
@@ -232,7 +232,8 @@ def _assess_serially(todo, probes, config, settings, store, show_progress) -> No
     with sample_progress("assessing checkpoints (samples)", not show_progress) as bar:
         number = 0
         for candidate, names in todo:
-            backend = TrackedBackend(LocalBackend(candidate.path), bar.asked, bar.done)
+            model = local_backend(candidate.path, config.select.engine)
+            backend = TrackedBackend(model, bar.asked, bar.done)
 
             def status(name: str, label: str = candidate.label) -> None:
                 nonlocal number

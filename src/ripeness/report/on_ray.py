@@ -25,7 +25,7 @@ from ripeness.report.assess import Candidate
 def _assess_one(run_dir: str, candidate: Candidate, names: list[str], settings: ProbeSettings):
     """In a Ray worker: one checkpoint's assessments (the worker loads the run's config)."""
     from ripeness.evaluation import HELDOUT_PROBE
-    from ripeness.models.backends import LocalBackend
+    from ripeness.models.backends import local_backend
     from ripeness.probes.catalog import get_probe
     from ripeness.progress import quiet_libraries
     from ripeness.records.run import RunDirectory
@@ -34,7 +34,7 @@ def _assess_one(run_dir: str, candidate: Candidate, names: list[str], settings: 
     quiet_libraries()
     config = run_config(RunDirectory.open_existing(Path(run_dir)))
     probes = {n: get_probe(n) for n in names if n != HELDOUT_PROBE}
-    backend = LocalBackend(candidate.path)
+    backend = local_backend(candidate.path, config.select.engine)
     return list(assess_candidate(backend, names, probes, config, settings))
 
 
@@ -53,7 +53,9 @@ def connect(address: str):
             else:
                 ray.init(address=address, **kwargs)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise RipenessError(f"--ray-address {address}: cannot reach the Ray cluster ({exc})") from None
+            raise RipenessError(
+                f"--ray-address {address}: cannot reach the Ray cluster ({exc})"
+            ) from None
     return ray
 
 

@@ -150,6 +150,7 @@ class OverOptimizationMonitor(TrainerCallback):
         self._evaluated_at: int | None = None
         self._measure_kl = False  # decided at train begin, from beta and the logging steps
         self.main = True  # the process that writes (rank 0 of several)
+        self.engine = None  # TRL's vLLM engine, once attached
 
     @classmethod
     def for_run(
@@ -171,6 +172,14 @@ class OverOptimizationMonitor(TrainerCallback):
         return OverOptimizationAlarm(
             window=s.window, min_drop=s.min_drop, alpha=s.alpha, warmup_steps=s.warmup_steps
         )
+
+    def attach(self, trainer) -> OverOptimizationMonitor:
+        """Ask the trainer's own vLLM engine for the held-out evaluations (``use_vllm``):
+        ``monitor.attach(trainer)`` after building it. Without vLLM it changes nothing."""
+        from ripeness.train.vllm_engine import engine_of
+
+        self.engine = engine_of(trainer)
+        return self
 
     # -- the rewards ------------------------------------------------------------------------
     def wrap(self, rewards: Any) -> list[RecordedReward]:
@@ -355,19 +364,7 @@ class OverOptimizationMonitor(TrainerCallback):
 
         Each process answers its share of the problems; the main process scores them all."""
         self._evaluated_at = step
-        was_training = self.model.training
-        share = my_share(self.heldout)
-        generations = generate_chat(
-            self.model,
-            self.tokenizer,
-            [list(item.prompt) for item in share],
-            self.config.grpo.max_completion_length,
-            temperature=self.settings.eval_temperature,
-            seed=self.config.run.seed + 1,  # the same draw at every evaluation
-        )
-        if was_training:
-            self.model.train()
-        generations = gathered(generations)
+        generations = self._answer_heldout()
         if not self.main:
             return
         texts = [g.text for g in generations]
@@ -393,6 +390,32 @@ class OverOptimizationMonitor(TrainerCallback):
             finally:
                 store.close()
         self.alarm.update_heldout(step, correct, paid)
+
+    def _answer_heldout(self) -> list:
+        """The policy's answers to the held-out problems (all of them on the main process):
+        from TRL's vLLM engine when attached, else from the training model, each process
+        answering its share."""
+        conversations = [list(item.prompt) for item in self.heldout]
+        length, temperature = self.config.grpo.max_completion_length, self.settings.eval_temperature
+        seed = self.config.run.seed + 1  # the same draw at every evaluation
+        if self.engine is not None:
+            from ripeness.train.vllm_engine import generate_with_engine
+
+            return generate_with_engine(
+                self.engine, self.tokenizer, conversations, length, temperature, seed
+            )
+        was_training = self.model.training
+        mine = generate_chat(
+            self.model,
+            self.tokenizer,
+            my_share(conversations),
+            length,
+            temperature=temperature,
+            seed=seed,
+        )
+        if was_training:
+            self.model.train()
+        return gathered(mine)
 
     def _mark(self, index: list[dict]) -> list[dict]:
         """Mark the checkpoint nearest the gold peak (the earlier one on ties).

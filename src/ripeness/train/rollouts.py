@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from ripeness.models.tokenizer import chat_ids
 from ripeness.tasks.base import completion_text
 from ripeness.train.monitors import (
     RolloutStats,
@@ -153,11 +154,7 @@ def prompt_ids(tokenizer, prompt: Any) -> list[int]:
     for chat messages, plain tokens for text."""
     if isinstance(prompt, str):
         return tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    out = tokenizer.apply_chat_template(
-        list(prompt), add_generation_prompt=True, tokenize=True, return_dict=True
-    )
-    ids = out["input_ids"]
-    return list(ids[0] if ids and isinstance(ids[0], list) else ids)
+    return chat_ids(tokenizer, prompt)
 
 
 @torch.no_grad()

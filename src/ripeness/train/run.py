@@ -182,6 +182,7 @@ def _train_in(
         peft_config=config.peft_config(),
     )
     trainer.remove_callback(PrinterCallback)
+    monitor.attach(trainer)  # with grpo.use_vllm, held-out answers come from TRL's engine
     checkpoint = run.latest_checkpoint() if resume else None
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)

@@ -1,0 +1,88 @@
+"""A model answered by vLLM in this process (GPU machines): the probes' backend interface.
+
+``VLLMBackend(folder)`` loads a checkpoint into a ``vllm.LLM``; ``VLLMBackend(llm=engine)``
+wraps an engine that already holds the weights (TRL's colocated training engine), so held-out
+evaluations during training ask the same engine that generated the rollouts. Prompts are
+rendered with the model's own chat template and passed as token ids, as TRL does; vLLM's
+scheduler does the batching. vLLM is imported only here. It cannot run on this project's CPU
+machines: ``bench/gpu_check.sh`` exercises it on a GPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ripeness.errors import RipenessError
+from ripeness.models.backends import Completion, Message
+from ripeness.models.tokenizer import chat_ids
+
+
+def vllm_available() -> bool:
+    """vLLM importable and a CUDA device to run it on."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+class VLLMBackend:
+    """Completions from a ``vllm.LLM`` (a folder loaded here, or an engine given)."""
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        llm: Any = None,
+        gpu_memory_utilization: float = 0.45,
+    ) -> None:
+        if llm is None:
+            try:
+                from vllm import LLM
+            except ImportError:
+                raise RipenessError("the vllm engine needs vLLM: pip install vllm") from None
+            llm = LLM(
+                model=str(model_dir),
+                gpu_memory_utilization=gpu_memory_utilization,
+                enable_prefix_caching=True,  # probes ask many questions with one preamble
+            )
+        self.llm = llm
+        self.tokenizer = llm.get_tokenizer()
+        self.name = str(model_dir) if model_dir else "vllm"
+        self.on_progress: Callable[[int], None] | None = None
+
+    def complete(
+        self,
+        conversations: Sequence[list[Message]],
+        max_tokens: int = 128,
+        temperature: float = 0.0,
+        samples: int = 1,
+        seed: int = 0,
+    ) -> list[list[Completion]]:
+        from vllm import SamplingParams
+
+        prompts = [
+            {"prompt_token_ids": chat_ids(self.tokenizer, conversation)}
+            for conversation in conversations
+        ]
+        params = SamplingParams(
+            n=samples, temperature=temperature, max_tokens=max_tokens, seed=seed
+        )
+        outputs = self.llm.generate(prompts, sampling_params=params, use_tqdm=False)
+        answers = [
+            [
+                Completion(
+                    self.tokenizer.decode(o.token_ids, skip_special_tokens=True),
+                    len(o.token_ids),
+                    o.finish_reason == "length",
+                )
+                for o in output.outputs
+            ]
+            for output in outputs
+        ]
+        if self.on_progress:
+            self.on_progress(len(conversations) * samples)
+        return answers
