@@ -7,9 +7,12 @@ STAMP := $(VENV)/.installed
 TORCH_PIP_ARGS ?=
 export DEBIAN_FRONTEND := noninteractive
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-LINT_PATHS := src tests bench
+LINT_PATHS := src tests bench examples
 
-.PHONY: setup test lint format demo bench clean
+VERL_VENV := .venv-verl
+VERL_STAMP := $(VERL_VENV)/.installed
+
+.PHONY: setup test lint format demo bench clean verl-check
 
 setup: $(STAMP)
 
@@ -47,5 +50,17 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/tiny_model.py
 
+# veRL in its own environment (veRL 0.9.1 needs transformers<5.11): its config machinery loads
+# the example's GRPO config, and compute_score scores exported rows (no GPU needed)
+$(VERL_STAMP): examples/verl/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_VENV)/bin/pip install torch==2.13.0 $(TORCH_PIP_ARGS)
+	$(VERL_VENV)/bin/pip install -r examples/verl/requirements.txt
+	$(VERL_VENV)/bin/pip install -c examples/verl/requirements.txt -e .
+	touch $(VERL_STAMP)
+
+verl-check: $(VERL_STAMP)
+	$(VERL_VENV)/bin/python examples/verl/check.py
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache .ruff_cache

@@ -49,6 +49,8 @@ def test_reward_mix_is_read(tmp_path):
         ("[grpo\nsteps = 3", ["not valid TOML"]),
         ("grpo = 3", ["[grpo] must be a table"]),
         ("[grpo]\nbeta = true", ["grpo.beta must be float", "bool"]),
+        ("[grpo]\nvllm_mode = 'remote'", ["grpo.vllm_mode", "colocate or server"]),
+        ("[select]\nengine = 'tgi'", ["select.engine", "transformers or vllm"]),
     ],
 )
 def test_mistakes_are_one_clear_line(tmp_path, text, words):
@@ -63,3 +65,16 @@ def test_mistakes_are_one_clear_line(tmp_path, text, words):
 def test_missing_file_says_how_to_make_one(tmp_path):
     with pytest.raises(RipenessError, match="--print-config"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_a_step_is_split_over_the_training_processes(tmp_path):
+    """`prompts_per_step` is the whole step's: each of N processes gets its Nth, or one line."""
+    from ripeness.records.run import RunDirectory
+    from ripeness.train.run import grpo_args
+
+    config = load_config(write(tmp_path, "[grpo]\nprompts_per_step = 4\nnum_generations = 4"))
+    run = RunDirectory(tmp_path / "run")
+    assert grpo_args(config, run, 1).per_device_train_batch_size == 16
+    assert grpo_args(config, run, 2).per_device_train_batch_size == 8
+    with pytest.raises(RipenessError, match="16 completions per step do not split over 3"):
+        grpo_args(config, run, 3)

@@ -2,12 +2,14 @@
 
 Point veRL's custom reward at this file::
 
-    custom_reward_function.path=$(python -c "import ripeness.tasks.verl as m; print(m.__file__)")
-    custom_reward_function.name=compute_score
+    REWARD=$(python -c "import ripeness.tasks.verl as m; print(m.__file__)")
+    python -m verl.trainer.main_ppo ... reward.custom_reward_function.path=$REWARD \
+        reward.custom_reward_function.name=compute_score
 
 and write its data with ``ripeness tasks export TASK --format verl``. The row's
 ``data_source`` is the Ripeness task name; ``extra_info`` carries the metadata the verifiers
-need and, optionally, which reward to use (gold by default).
+need and, optionally, which reward to use (gold by default). ``examples/verl/`` has a whole GRPO
+config; ``make verl-check`` checks it in veRL's own environment.
 """
 
 from __future__ import annotations
