@@ -150,3 +150,36 @@ def test_kl_comes_from_trls_log_when_beta_is_positive(trained_model_dir, tmp_pat
             assert row["kl"] == pytest.approx(logged[row["step"]] * row["length"], rel=1e-6)
     finally:
         run.close()
+
+
+def test_the_same_script_under_accelerate_launch_records_whole_steps(trained_model_dir, tmp_path):
+    """Two processes (torchrun on CPU, gloo): each scores its shard; the monitor gathers them,
+    so a step holds both processes' prompts and agrees with TRL's own gathered log."""
+    from pathlib import Path
+
+    script = tmp_path / "train_grpo.py"
+    script.write_text(TRL_SCRIPT)
+    run_dir, out = tmp_path / "run", tmp_path / "out"
+    accelerate = Path(sys.executable).parent / "accelerate"
+    ddp = Path(__file__).resolve().parents[2] / "examples" / "accelerate" / "ddp.yaml"
+    command = [str(accelerate), "launch", "--config_file", str(ddp), "--num_processes", "2"]
+    arguments = [str(script), str(trained_model_dir), str(out), str(run_dir), "0.0"]
+    done = subprocess.run([*command, *arguments], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    history = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())
+    logged = {row["step"]: row for row in history["log_history"] if "reward" in row}
+    run = RunDirectory.open_existing(run_dir)
+    try:
+        steps = run.steps()
+        assert [row["step"] for row in steps] == [1, 2, 3, 4]
+        for row in steps:  # 8 completions per process x 2 processes = 4 prompts x 4
+            assert row["prompts"] == 4 and row["n"] == 16
+            assert row["proxy"] == pytest.approx(logged[row["step"]]["reward"])
+            assert row["length"] == pytest.approx(logged[row["step"]]["completions/mean_length"])
+        assert steps[0]["kl"] < 1e-3 <= max(r["kl"] for r in steps[1:])  # sampled on both
+        evals = run.evals("heldout_gold")
+        assert [e["step"] for e in evals] == [0, 2, 4] and {e["n"] for e in evals} == {16}
+        assert "prompts_per_step = 4" in (run_dir / "config.toml").read_text()
+        assert [c["step"] for c in run.checkpoints()] == [2, 4]
+    finally:
+        run.close()
