@@ -47,3 +47,15 @@ def test_every_command_has_help(command):
 def test_version():
     result = ripeness("--version")
     assert result.returncode == 0 and result.stdout.startswith("ripeness ")
+
+
+def test_probe_engine_choices_are_one_line(trained_model_dir, tmp_path):
+    """`--engine vllm` where vLLM is not installed (this CPU machine) says how to get it;
+    an unknown engine names the choices. Both before any model loads."""
+    import importlib.util
+
+    out = str(tmp_path / "probes")
+    args = ("probe", str(trained_model_dir), "--probes", "skills", "--out", out)
+    assert_one_line_error(ripeness(*args, "--engine", "tgi"), "engine must be one of", "vllm")
+    if importlib.util.find_spec("vllm") is None:
+        assert_one_line_error(ripeness(*args, "--engine", "vllm"), "pip install vllm")
