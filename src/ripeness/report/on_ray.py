@@ -32,7 +32,11 @@ def _assess_one(run_dir: str, candidate: Candidate, names: list[str], settings: 
     from ripeness.report.assess import assess_candidate, run_config
 
     quiet_libraries()
-    config = run_config(RunDirectory.open_existing(Path(run_dir)))
+    run = RunDirectory.open_existing(Path(run_dir))
+    try:
+        config = run_config(run)
+    finally:
+        run.close()
     probes = {n: get_probe(n) for n in names if n != HELDOUT_PROBE}
     backend = local_backend(candidate.path, config.select.engine)
     return list(assess_candidate(backend, names, probes, config, settings))

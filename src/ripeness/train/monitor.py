@@ -276,15 +276,8 @@ class OverOptimizationMonitor(TrainerCallback):
         if self._row is None or self._row[0] != state.global_step:
             return
         step, stats, samples = self._row
-        logs = logs or {}
-        if stats is None:
-            pass
-        elif isinstance(logs.get("entropy"), int | float):
-            stats.entropy = float(logs["entropy"])
-        if stats is not None and not stats.kl and isinstance(logs.get("kl"), int | float):
-            # TRL's kl is the token-weighted mean of the same k3 estimate; per sequence it is
-            # that times the batch's tokens per completion
-            stats.kl = [float(logs["kl"]) * sum(stats.lengths) / max(1, len(stats.lengths))]
+        if stats is not None:  # the main process: TRL's log is of the gathered batch
+            _read_trl_log(stats, logs or {})
         self._finish(step, stats, samples, state, control)
 
     def on_save(self, args, state, control, **kwargs):
@@ -517,6 +510,16 @@ class OverOptimizationMonitor(TrainerCallback):
         config.select.every = 1  # assess every checkpoint the script saved
         config.select.temperature = self.settings.eval_temperature
         return config.validate()
+
+
+def _read_trl_log(stats, logs: Mapping[str, Any]) -> None:
+    """Entropy, and KL when TRL measured it (beta > 0), from TRL's log of the step."""
+    if isinstance(logs.get("entropy"), int | float):
+        stats.entropy = float(logs["entropy"])
+    if not stats.kl and isinstance(logs.get("kl"), int | float):
+        # TRL's kl is the token-weighted mean of the same k3 estimate; per sequence it is
+        # that times the batch's tokens per completion
+        stats.kl = [float(logs["kl"]) * sum(stats.lengths) / max(1, len(stats.lengths))]
 
 
 def _as_list(value) -> list:
