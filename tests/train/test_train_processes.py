@@ -33,7 +33,7 @@ seed = 3
 [model]
 path = "{model}"
 [task]
-difficulties = [1, 2]
+difficulties = {difficulties}
 train_problems = 200
 heldout_problems = 20
 [grpo]
@@ -46,6 +46,7 @@ learning_rate = {lr}
 components = [{{name = "gold", weight = 1.0}}, {{name = "answer_anywhere", weight = 1.0}}]
 [monitor]
 eval_every = 2
+eval_temperature = {eval_temperature}
 samples_per_step = 16
 alarm_action = "stop"
 [checkpoints]
@@ -53,10 +54,13 @@ every = {every}
 """
 
 
-def write_config(tmp_path, model, name, steps=4, every=2, lr=1e-4):
+def write_config(tmp_path, model, name, steps=4, every=2, lr=1e-4, **settings):
     path = tmp_path / f"{name}.toml"
     out = tmp_path / "runs"
-    path.write_text(CONFIG.format(name=name, out=out, model=model, steps=steps, every=every, lr=lr))
+    settings = {"difficulties": [1, 2], "eval_temperature": 1.0, **settings}
+    path.write_text(
+        CONFIG.format(name=name, out=out, model=model, steps=steps, every=every, lr=lr, **settings)
+    )
     return path, out / name
 
 
@@ -105,8 +109,10 @@ def check_against_trl(run_dir: Path) -> dict[int, Counter]:
 
 
 def test_two_processes_record_the_whole_batch_as_one_does(default_model_dir, tmp_path):
-    one, one_dir = write_config(tmp_path, default_model_dir, "one")
-    two, two_dir = write_config(tmp_path, default_model_dir, "two")
+    # greedy held-out answers on problems the model half solves: the split is visible
+    settings = {"difficulties": [1, 4, 5], "eval_temperature": 0.0}
+    one, one_dir = write_config(tmp_path, default_model_dir, "one", **settings)
+    two, two_dir = write_config(tmp_path, default_model_dir, "two", **settings)
     assert ripeness("train", str(one), "--quiet").returncode == 0
     result = run_launched(str(two))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -114,9 +120,11 @@ def test_two_processes_record_the_whole_batch_as_one_does(default_model_dir, tmp
     # the same prompts at every step: TRL's sampler draws the global batch, then splits it
     assert check_against_trl(two_dir) == check_against_trl(one_dir)
     assert not list(two_dir.glob("*.sqlite-journal"))
-    # held-out evaluation split over the processes and gathered: one row per problem
-    evaluation = RunDirectory(two_dir).evals(HELDOUT_GOLD)[-1]
-    assert len(evaluation["outcomes"]) == 20
+    # held-out evaluation split over the processes and gathered in order: at step 0 (the
+    # same weights, greedy) problem by problem what one process answered
+    start = [RunDirectory(d).evals(HELDOUT_GOLD)[0] for d in (one_dir, two_dir)]
+    assert len(start[1]["outcomes"]) == 20 and 0 < start[1]["successes"] < 20
+    assert start[1]["outcomes"] == start[0]["outcomes"]
 
 
 def workers_of(config: Path) -> list[int]:

@@ -50,7 +50,7 @@ from ripeness.tasks.external import ExternalReward, reference_of
 from ripeness.tasks.items import as_items, write_items
 from ripeness.train.alarm import OverOptimizationAlarm
 from ripeness.train.config import MonitorSection, RewardComponent, TrainConfig, dump_config
-from ripeness.train.ranks import from_main, gathered, my_share, world_size
+from ripeness.train.ranks import die_with_launcher, from_main, gathered, my_share, world_size
 from ripeness.train.rollouts import RolloutBatch, rollout_stats, sample_kl
 
 HELDOUT_FILE = "heldout.jsonl"
@@ -232,6 +232,7 @@ class OverOptimizationMonitor(TrainerCallback):
             )
         self.model, self.tokenizer = model, processing_class
         self.main = state.is_world_process_zero
+        die_with_launcher()  # a user's script under accelerate launch: no orphans either
         self.group = args.num_generations
         weights = args.reward_weights or [1.0] * len(self.rewards)
         if len(weights) != len(self.rewards):

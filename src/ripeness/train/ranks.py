@@ -24,15 +24,15 @@ def processes():
     """accelerate's process state, started from the launcher's environment (gloo on CPU)."""
     from accelerate import PartialState
 
-    if os.environ.get("TORCHELASTIC_RUN_ID"):
-        die_with_launcher()
+    die_with_launcher()
     return PartialState(cpu=not torch.cuda.is_available())
 
 
 def die_with_launcher() -> None:
-    """End this worker when its launcher dies, even by ``kill -9``: a worker left behind
-    would go on training and writing into the run that ``--resume`` is continuing."""
-    if sys.platform != "linux":
+    """Under torchrun (what `accelerate launch` runs), end this worker when its launcher dies,
+    even by ``kill -9``: a worker left behind would go on training and writing into the run
+    that ``--resume`` is continuing."""
+    if sys.platform != "linux" or not os.environ.get("TORCHELASTIC_RUN_ID"):
         return
     import ctypes
 
