@@ -37,6 +37,8 @@ _EXPORTS = {
     "Backend": "ripeness.models.backends",
     "LocalBackend": "ripeness.models.backends",
     "OpenAIBackend": "ripeness.models.backends",
+    "VLLMBackend": "ripeness.models.vllm_backend",
+    "local_backend": "ripeness.models.backends",
     "load_model": "ripeness.models.embedded",
     "Limits": "ripeness.sandbox.runner",
     "run_calls": "ripeness.sandbox.runner",

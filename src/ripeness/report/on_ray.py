@@ -89,7 +89,10 @@ def assess_on_ray(
 
     ray = connect(address)
     gpus = ray.cluster_resources().get("GPU", 0)
-    task = ray.remote(num_gpus=1 if gpus else 0, num_cpus=0 if gpus else 1)(_assess_one)
+    # on a GPU each task's worker exits after it (max_calls=1): a model engine left in a reused
+    # worker would keep its GPU memory from the next checkpoint
+    resources = {"num_gpus": 1, "num_cpus": 0, "max_calls": 1} if gpus else {"num_cpus": 1}
+    task = ray.remote(**resources)(_assess_one)
     pending = {
         task.remote(str(run_dir.resolve()), candidate, names, settings): candidate
         for candidate, names in todo
