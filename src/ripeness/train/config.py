@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
+from ripeness.models.backends import ENGINES
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", factory: Any = None) -> Any:
@@ -227,8 +228,8 @@ class TrainConfig:
             (self.select.probe_samples >= 1, "select.probe_samples must be at least 1"),
             (self.select.every >= 1, "select.every must be at least 1"),
             (
-                self.select.engine in ("auto", "transformers", "vllm"),
-                "select.engine must be auto, transformers or vllm",
+                self.select.engine in ENGINES,
+                f"select.engine must be {', '.join(ENGINES[:-1])} or {ENGINES[-1]}",
             ),
             (self.select.heldout_problems >= 1, "select.heldout_problems must be at least 1"),
             (self.select.temperature >= 0, "select.temperature must be >= 0"),

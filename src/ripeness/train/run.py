@@ -132,7 +132,6 @@ def train(
     if config.model.path != "embedded":
         resolve_model_source(config.model.path)  # a bad path fails before the run folder exists
     run_dir = config.run_dir()
-    processes()  # under `accelerate launch`: join the other processes before touching the run
     run = RunDirectory(writable_dir(run_dir, "run folder"))
     try:  # closed however it ends: what was recorded stays readable
         return _train_in(run, config, resume, show_progress, callbacks, family, rewards)

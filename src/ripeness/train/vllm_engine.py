@@ -59,13 +59,11 @@ def generate_with_engine(
         ]
     from ripeness.models.vllm_backend import VLLMBackend
 
-    if getattr(engine, "tensor_parallel_size", 1) > 1:  # a tensor-parallel group asks as one
-        answers = VLLMBackend(llm=engine.llm).complete(
-            conversations, max_tokens, temperature, 1, seed
-        )
-        everything = [Generation(a[0].text, a[0].tokens, a[0].truncated) for a in answers]
-        return everything if rank() == 0 else []
-    share = my_share(list(conversations))
-    answers = VLLMBackend(llm=engine.llm).complete(share, max_tokens, temperature, 1, seed)
+    # a tensor-parallel group asks as one engine; otherwise each process asks for its share
+    as_one = getattr(engine, "tensor_parallel_size", 1) > 1
+    asked = list(conversations) if as_one else my_share(list(conversations))
+    answers = VLLMBackend(llm=engine.llm).complete(asked, max_tokens, temperature, 1, seed)
     mine = [Generation(a[0].text, a[0].tokens, a[0].truncated) for a in answers]
+    if as_one:
+        return mine if rank() == 0 else []
     return gathered(mine)
