@@ -159,7 +159,10 @@ def print_train_summary(result, console) -> None:
         message = alarms[0]["message"].removeprefix(f"{kind}: ")
         console.print(f"[bold red]{kind} alarm at step {alarms[0]['step']}:[/] {message}")
     else:
-        console.print("no alarm: held-out gold never fell beyond the noise")
+        console.print(
+            "no alarm: held-out gold never fell beyond the noise, nor did the proxy rise on "
+            "hacks alone"
+        )
     for checkpoint in run.checkpoints():
         if checkpoint.get("marked"):
             console.print(
@@ -184,7 +187,8 @@ def print_selection(selection, console) -> None:
 
     console.print(selection_table(selection), soft_wrap=True)
     if selection.chosen is None:
-        console.print("[bold red]verdict: no checkpoint passes the policy[/]")
+        headline = selection.headline or "no checkpoint passes the policy"
+        console.print(f"[bold red]verdict: {escape(headline)}[/]")
     else:
         c = selection.chosen.candidate
         console.print(f"[bold green]verdict: ship {c.label}[/] ({c.path})")

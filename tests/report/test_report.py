@@ -17,11 +17,13 @@ import pytest
 
 from helpers import assert_one_line_error, ripeness
 from ripeness.cli import main
-from ripeness.evaluation import HELDOUT_PROBE, TRAINING
+from ripeness.evaluation import CONFIRMATION_PROBE, HELDOUT_PROBE, TRAINING
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import HELDOUT_GOLD, RunDirectory
 from ripeness.report.assess import Candidate, assess_run
 from ripeness.report.plots import svg_is_plot
+from ripeness.report.select import select_checkpoint
+from ripeness.tasks.registry import get_family
 from ripeness.train.config import dump_config, load_config
 
 pytestmark = pytest.mark.slow
@@ -52,10 +54,21 @@ def test_select_recommends_the_checkpoint_near_the_gold_peak_not_the_last(demo_d
     assert heldout[selection["chosen_step"]]["rate"] >= peak["rate"] - 0.05
     rows = {c["label"]: c for c in selection["candidates"]}
     chosen, final = rows[selection["chosen"]], rows[f"step-{last['step']}"]
+    # the verdict's figures come from the confirmation problems, which no choice saw
+    assert selection["figures_from"] == "confirmation"
     versus_last = selection["versus_last"]  # the same 300 problems: a paired comparison
     assert versus_last["n"] == 300 and versus_last["test"] == "McNemar"
     assert versus_last["difference"] > 0.05 and versus_last["p_value"] < 0.01  # beyond the noise
-    assert chosen["gold"]["rate"] - final["gold"]["rate"] == pytest.approx(
+    store = ProbeStore(run)
+    try:
+        confirmed = {
+            label: store.summary(label)[CONFIRMATION_PROBE]["gold accuracy"]["rate"]
+            for label in (chosen["label"], final["label"])
+        }
+    finally:
+        store.close()
+    assert confirmed[chosen["label"]] == pytest.approx(selection["confirmed_gold"]["rate"])
+    assert confirmed[chosen["label"]] - confirmed[final["label"]] == pytest.approx(
         versus_last["difference"]
     )
     for row in selection["candidates"]:  # read from training's evaluations, not generated again
@@ -195,8 +208,6 @@ def test_assessment_on_ray_writes_what_the_serial_one_writes(demo_dir, tmp_path)
     checkpoint selected; the serial path never imports Ray."""
     import ray
 
-    from ripeness.report.select import select_checkpoint
-
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     for run in (serial, parallel):
         shutil.copytree(demo_dir / "grpo", run)
@@ -226,8 +237,66 @@ def test_assessment_on_ray_writes_what_the_serial_one_writes(demo_dir, tmp_path)
     assert (records, summaries) == stored(serial)
     chosen = select_checkpoint(parallel).as_dict()
     assert chosen["chosen"] == select_checkpoint(serial).as_dict()["chosen"]
-    # and from the command line, with the records in place nothing is asked again
+    # and from the command line, with the records in place nothing is asked again but the
+    # confirmation problems (asked after the choice, of the chosen, the start and the last)
     result = ripeness("select", str(parallel), "--json", "--ray")
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["chosen"] == chosen["chosen"]
-    assert stored(parallel) == (records, summaries)
+    after = stored(parallel)
+    assert [r for r in after[0] if r[1] != CONFIRMATION_PROBE] == records
+    assert [r for r in after[1] if r[1] != CONFIRMATION_PROBE] == summaries
+    assert {r[0] for r in after[1] if r[1] == CONFIRMATION_PROBE} >= {chosen["chosen"], "base"}
+
+
+def test_no_confirmation_problem_or_sample_ever_reaches_a_choice(demo_dir, tmp_path):
+    """The confirmation split is disjoint from every problem training, the alarm and the
+    selection looked at; and rewriting its records changes no choice, only the figures."""
+    run = tmp_path / "grpo"
+    shutil.copytree(demo_dir / "grpo", run)
+    config = load_config(run / "config.toml")
+    family = get_family(config.task.name)
+    store = ProbeStore(run)
+    try:
+        labels = store.labels()
+        confirmed = [label for label in labels if CONFIRMATION_PROBE in store.summary(label)]
+        assert "base" in confirmed and len(confirmed) >= 2
+        confirmation = {r["prompt"] for r in store.records(confirmed[0], CONFIRMATION_PROBE)}
+        chosen_from = {r["prompt"] for label in labels for r in store.records(label, HELDOUT_PROBE)}
+    finally:
+        store.close()
+    assert len(confirmation) == config.select.confirmation_problems
+    trained = {
+        item.prompt[-1]["content"]
+        for item in family.generate(
+            config.task.train_problems, config.run.seed, config.task.difficulties, "train"
+        )
+    }
+    evaluated = {  # what training's evaluations and the alarm asked
+        item.prompt[-1]["content"]
+        for item in family.generate(
+            config.task.heldout_problems, config.run.seed + 1, config.task.difficulties, "heldout"
+        )
+    }
+    assert not confirmation & chosen_from and not confirmation & trained
+    assert not confirmation & evaluated
+    before = select_checkpoint(run)
+    # turn the confirmation records upside down: the last checkpoint solves everything there
+    db = sqlite3.connect(run / "probes.sqlite")
+    with db:
+        rows = db.execute(
+            "SELECT label, idx, data FROM probe_records WHERE probe = ?", (CONFIRMATION_PROBE,)
+        ).fetchall()
+        for label, idx, data in rows:
+            record = json.loads(data)
+            record["correct"] = label == before.last.candidate.label
+            db.execute(
+                "UPDATE probe_records SET data = ? WHERE label = ? AND probe = ? AND idx = ?",
+                (json.dumps(record), label, CONFIRMATION_PROBE, idx),
+            )
+    db.close()
+    after = select_checkpoint(run)
+    assert after.chosen.candidate.label == before.chosen.candidate.label
+    assert [a.vetoes for a in after.assessments] == [a.vetoes for a in before.assessments]
+    # ... and the figures it reports are the confirmation ones: now far worse than the last
+    assert after.versus_last.difference < -0.5
+    assert any("gain over the last was noise" in r for r in after.reasons)

@@ -177,3 +177,52 @@ def test_monitor_statistics():
         group_size=2,
     )
     assert shares == pytest.approx({"gold": 1.0, "feedback": 0.0})  # feedback is constant per group
+
+
+def test_a_continuous_proxy_is_judged_on_its_own_scale_not_a_paid_threshold():
+    """Correctness plus a brevity bonus: the mean score rises while the share of answers above
+    the 'paid' threshold falls with gold. That is over-optimization, not a regression."""
+    rng = random.Random(0)
+    n = 300
+    alarm = OverOptimizationAlarm()
+    for i, rate in enumerate([0.32, 0.30, 0.15, 0.05, 0.01]):
+        gold = [rng.random() < rate for _ in range(n)]
+        bonus = 0.1 + 0.1 * max(0, i - 1)  # brevity pays more and more as gold falls
+        scores = [0.5 * g + bonus * rng.uniform(0.8, 1.0) for g in gold]
+        alarm.update_heldout(10 * i, gold, [s >= 0.5 for s in scores], scores)
+    fired = alarm.fired_at
+    assert fired is not None and fired.alarm_kind == "over-optimization", fired
+    assert fired.proxy_judged_on == "held-out" and fired.proxy_change > 0
+
+
+def test_a_group_relative_proxy_is_judged_on_the_rollouts_and_says_so():
+    rng = random.Random(1)
+    alarm = OverOptimizationAlarm()
+    n = 300
+    for i, rate in enumerate([0.35, 0.30, 0.12, 0.03]):
+        # rollouts: the majority vote pays more (their gold flat, so the held-out check fires)
+        for step in range(10 * i, 10 * i + 10):
+            alarm.update(step, 0.3, 0.3 + 0.02 * step + rng.uniform(-0.02, 0.02), 0.1, 8)
+        gold = [rng.random() < rate for _ in range(n)]
+        alarm.update_heldout(10 * i + 9, gold, [True] * n, [1.0] * n)  # one answer: all agree
+    fired = alarm.fired_at
+    assert fired is not None and fired.alarm_kind == "over-optimization"
+    assert fired.proxy_judged_on == "rollouts" and "judged on the rollouts" in fired.reason
+
+
+def test_gains_that_are_all_hack_alarm_while_a_gold_run_does_not():
+    n = 300
+    alarm = OverOptimizationAlarm()
+    for i, hacks in enumerate([18, 25, 40, 60]):  # 6% -> 20%, gold at 0 throughout
+        hacked = [j < hacks for j in range(n)]
+        alarm.update_heldout(10 * i, [False] * n, hacked, [float(h) for h in hacked], hacked)
+    fired = alarm.fired_at
+    assert fired is not None and fired.alarm_kind == "reward hacking", alarm.heldout_status()
+    assert fired.step <= 30 and "all hack" in fired.reason
+    # the proxy is the gold: it rises with gold, nothing is hacked, nothing fires
+    quiet = [
+        seed
+        for seed in range(30)
+        if evaluate([0.3, 0.35, 0.4, 0.45, 0.5], [0.3, 0.35, 0.4, 0.45, 0.5], seed=seed).fired_at
+    ]
+    assert quiet == []

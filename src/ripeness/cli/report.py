@@ -67,13 +67,13 @@ def select_command(
     from ripeness.display import print_selection
     from ripeness.progress import console, quiet_libraries
     from ripeness.report.assess import assess_run
-    from ripeness.report.select import select_checkpoint
+    from ripeness.report.select import select_and_confirm
 
     quiet_libraries()
     assess_run(
         _run_dir(run), show_progress=not quiet and not as_json, ray_address=ray_address(ray, ray_at)
     )
-    selection = select_checkpoint(run)
+    selection = select_and_confirm(run, show_progress=not quiet and not as_json)
     (run / "selection.json").write_text(json.dumps(selection.as_dict(), indent=2))
     if as_json:
         typer.echo(json.dumps(selection.as_dict(), indent=2))

@@ -36,6 +36,19 @@ def outcomes(evaluation: dict) -> list[bool]:
     return [c == "1" for c in evaluation.get("outcomes", "")]
 
 
+def proxy_outcomes(evaluation: dict) -> tuple[list[bool], list[float], list[bool] | None]:
+    """(paid, score, hacked) per problem of a held-out proxy row; runs recorded before the
+    scores were kept give the paid outcomes as the score and no hack outcomes."""
+    paid = outcomes(evaluation)
+    scores = evaluation.get("scores")
+    hacked = evaluation.get("hacked")
+    return (
+        paid,
+        [float(x) for x in scores] if scores is not None else [float(x) for x in paid],
+        [c == "1" for c in hacked] if hacked is not None else None,
+    )
+
+
 def outcome_bits(values: Sequence[bool]) -> str:
     """Per-problem outcomes as stored: "0110..." (so two evaluations pair up problem by problem)."""
     return "".join("1" if v else "0" for v in values)

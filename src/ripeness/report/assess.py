@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ripeness.errors import RipenessError
 from ripeness.evaluation import (
+    CONFIRMATION_PROBE,
     HELDOUT_PROBE,
     TRAINING,
     checkpoint_label,
@@ -86,9 +87,10 @@ def chosen_candidates(run: RunDirectory, config: TrainConfig) -> list[Candidate]
 
 
 class HeldoutAssessment:
-    """The run's own task on held-out problems: does the proxy still agree with the gold?"""
+    """The run's own task on held-out problems: does the proxy still agree with the gold?
 
-    name = HELDOUT_PROBE
+    ``name`` is ``heldout`` for the selection split (what every choice looks at) and
+    ``confirmation`` for the split the shipped checkpoint's figures are reported on."""
 
     def __init__(
         self,
@@ -97,7 +99,9 @@ class HeldoutAssessment:
         rewards: list[tuple[Callable, float]],
         max_tokens: int = 96,
         temperature: float = 1.0,
+        name: str = HELDOUT_PROBE,
     ):
+        self.name = name
         self.family = family
         self.items = items
         self.rewards = rewards
@@ -115,7 +119,7 @@ class HeldoutAssessment:
         texts = [o[0].text for o in outputs]
         proxy = mixed_reward(self.rewards, self.items, texts)
         return score_heldout(
-            self.family.gold, self.items, texts, [o[0].tokens for o in outputs], proxy
+            self.family.gold, self.items, texts, [o[0].tokens for o in outputs], proxy, self.name
         )
 
 
@@ -127,9 +131,7 @@ def _rewards(family: TaskFamily, config: TrainConfig) -> list[tuple[Callable, fl
 def heldout_assessment(config: TrainConfig) -> HeldoutAssessment:
     """The run's own task, gold and proxy on its held-out problems, as assessment asks them."""
     family = get_family(config.task.name, config.task.gold)
-    heldout = family.generate(
-        config.select.heldout_problems, config.run.seed + 1, config.task.difficulties, "heldout"
-    )
+    heldout = selection_items(family, config)
     return HeldoutAssessment(
         family,
         heldout,
@@ -137,6 +139,87 @@ def heldout_assessment(config: TrainConfig) -> HeldoutAssessment:
         config.grpo.max_completion_length,
         config.select.temperature,
     )
+
+
+def selection_items(family: TaskFamily, config: TrainConfig) -> list[TaskItem]:
+    """The held-out problems every choice looks at (training's evaluations draw the same)."""
+    return family.generate(
+        config.select.heldout_problems, config.run.seed + 1, config.task.difficulties, "heldout"
+    )
+
+
+def confirmation_items(family: TaskFamily, config: TrainConfig) -> list[TaskItem]:
+    """The confirmation problems: their own split, and never one that a choice looked at
+    (a family whose splits are one fixed file has none left: then this is empty)."""
+    n = config.select.confirmation_problems
+    if n == 0:
+        return []
+    try:
+        drawn = family.generate(n, config.run.seed + 2, config.task.difficulties, "confirmation")
+    except (RipenessError, ValueError) as exc:
+        raise RipenessError(
+            f"cannot draw {n} confirmation problems of {config.task.name}: {exc}; lower "
+            "[select] confirmation_problems (0 turns the confirmation split off)"
+        ) from None
+    seen = {item.id for item in selection_items(family, config)}
+    return [item for item in drawn if item.id not in seen]
+
+
+def confirmation_assessment(config: TrainConfig) -> HeldoutAssessment | None:
+    """The shipped checkpoint's figures, on problems no choice saw; None where there are none."""
+    family = get_family(config.task.name, config.task.gold)
+    items = confirmation_items(family, config)
+    if not items:
+        return None
+    return HeldoutAssessment(
+        family,
+        items,
+        _rewards(family, config),
+        config.grpo.max_completion_length,
+        config.select.temperature,
+        CONFIRMATION_PROBE,
+    )
+
+
+def confirm_candidates(
+    run_dir: Path, candidates: list[Candidate], show_progress: bool = True
+) -> str:
+    """Ask ``candidates`` the confirmation problems (those not asked yet); "" when done, else
+    why the run's task has none. Nothing here feeds a choice: the records are read only to
+    report the chosen checkpoint's figures."""
+    from ripeness.models.backends import TrackedBackend
+    from ripeness.progress import sample_progress
+
+    run = RunDirectory.open_existing(run_dir)
+    try:
+        config = run_config(run)
+        store = ProbeStore(run.path)
+        try:
+            todo = [c for c in candidates if CONFIRMATION_PROBE not in store.summary(c.label)]
+            if not todo:
+                return ""
+            if config.select.confirmation_problems == 0:
+                return "[select] confirmation_problems is 0"
+            try:
+                assessment = confirmation_assessment(config)
+            except RipenessError as exc:
+                return str(exc)
+            if assessment is None:
+                return f"{config.task.name} has no problems outside the held-out ones"
+            settings = assessment_settings(config)
+            with sample_progress("confirming (samples)", not show_progress) as bar:
+                for c in todo:
+                    backend = TrackedBackend(
+                        local_backend(c.path, config.select.engine), bar.asked, bar.done
+                    )
+                    bar.status(f"{c.label} confirmation")
+                    result = assessment.run(backend, settings)
+                    store.save(c.label, result, {"step": c.step, "split": "confirmation"})
+            return ""
+        finally:
+            store.close()
+    finally:
+        run.close()
 
 
 def assess_run(

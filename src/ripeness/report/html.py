@@ -16,7 +16,7 @@ from ripeness.records.probes import ProbeStore
 from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory
 from ripeness.report import plots
 from ripeness.report.assess import assess_run, run_config
-from ripeness.report.select import SIGNALS, Selection, select_checkpoint
+from ripeness.report.select import SIGNALS, Selection, select_and_confirm
 from ripeness.stats import Rate
 
 STYLE = """
@@ -63,7 +63,7 @@ def write_report(
     write the HTML; return (path, selection)."""
     run_dir = Path(run_dir)
     assess_run(run_dir, show_progress=show_progress, ray_address=ray_address)
-    selection = select_checkpoint(run_dir)
+    selection = select_and_confirm(run_dir, show_progress)
     out = out or run_dir / "report.html"
     out.write_text(render(run_dir, selection))
     (run_dir / "selection.json").write_text(json.dumps(selection.as_dict(), indent=2))
@@ -119,11 +119,15 @@ def _header(config, run_dir: Path, steps: list[dict]) -> str:
 
 def _verdict(selection: Selection) -> str:
     if selection.chosen is None:
-        head = "<h2>Verdict: no checkpoint passes the policy</h2>"
+        head = (
+            f"<h2>Verdict: {escape(selection.headline or 'no checkpoint passes the policy')}</h2>"
+        )
         cls = "verdict none"
     else:
         c = selection.chosen.candidate
         head = f"<h2>Verdict: ship {escape(c.label)} (step {c.step})</h2>"
+        if selection.versus_start is not None and "no better than the start" in selection.headline:
+            head = f"<h2>Verdict: {escape(selection.headline)} (step {c.step})</h2>"
         cls = "verdict"
     items = "".join(f"<li>{escape(r)}</li>" for r in selection.reasons)
     return f"<section class='{cls}' id=verdict>{head}<ul>{items}</ul></section>"
@@ -147,7 +151,10 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         message = alarms[0]["message"].removeprefix(f"{kind}: ")  # it says why, in a sentence
         alarm = f"The {escape(kind)} alarm fired at step {alarms[0]['step']}: {escape(message)}."
     else:
-        alarm = "The alarm did not fire: held-out gold never fell beyond the noise."
+        alarm = (
+            "The alarm did not fire: held-out gold never fell beyond the noise, nor did the "
+            "proxy rise on hacks alone."
+        )
     peak = (
         f" The checkpoint nearest the held-out gold peak, step {marked}, is marked."
         if marked

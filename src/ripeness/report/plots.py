@@ -45,6 +45,38 @@ def _evaluations(ax, evals: Sequence[dict], xs: Sequence[float], color, marker, 
     ax.errorbar(xs, ys, yerr=errors, fmt=marker, color=color, capsize=3, ms=5, label=label)
 
 
+def _moved(first: dict, other: dict) -> int:
+    """+1 / -1 when ``other``'s rate lies outside ``first``'s 95% interval above / below it."""
+    if other["rate"] > first["high"]:
+        return 1
+    if other["rate"] < first["low"]:
+        return -1
+    return 0
+
+
+def curve_title(heldout: Sequence[dict], heldout_proxy: Sequence[dict] = ()) -> str:
+    """What the run's held-out gold did, in a few words (not a fixed story): rose, held, fell,
+    or rose then turned; with the proxy's direction beside it."""
+    if len(heldout) < 2:
+        return "Gold and proxy reward against sqrt(KL)"
+    first, last = heldout[0], heldout[-1]
+    peak = max(heldout, key=lambda e: e["rate"])
+    rose, fell_from_peak, net = _moved(first, peak) > 0, _moved(peak, last) < 0, _moved(first, last)
+    if rose and fell_from_peak:
+        gold = "gold rose, then turned"
+    elif net > 0:
+        gold = "gold rose"
+    elif net < 0:
+        gold = "gold fell"
+    else:
+        gold = "gold flat" if peak["rate"] > 0 else "gold flat at 0"
+    if len(heldout_proxy) >= 2:
+        moved = _moved(heldout_proxy[0], heldout_proxy[-1])
+        proxy = {1: "proxy climbed", -1: "proxy fell", 0: "proxy flat"}[moved]
+        return f"Held-out: {proxy}; {gold}"
+    return f"Held-out {gold}"
+
+
 def overoptimization_curve(
     steps: Sequence[dict],
     heldout: Sequence[dict],
@@ -109,7 +141,7 @@ def overoptimization_curve(
             fontsize=8,
         )
     by_d.set(xlabel="d = sqrt(KL to the initial policy)", ylabel="mean reward", ylim=(-0.03, 1.03))
-    by_d.set_title("Proxy keeps climbing; gold turns", fontsize=10)
+    by_d.set_title(curve_title(heldout, heldout_proxy), fontsize=10)
     by_d.legend(fontsize=7, loc="upper left")
 
     if rollout_gold:

@@ -1,4 +1,5 @@
-"""Pick the checkpoint to ship: best held-out gold accuracy among those within every limit.
+"""Pick the checkpoint to ship: best held-out gold accuracy among those within every limit,
+and report it on problems the choice never saw.
 
 The policy lives in the run's ``[select]`` section. Each usability signal is read from the
 checkpoint's stored records (``RUN/probes.sqlite``, written by :mod:`ripeness.report.assess`):
@@ -7,11 +8,23 @@ checkpoint's stored records (``RUN/probes.sqlite``, written by :mod:`ripeness.re
     sycophancy    sycophancy: the larger of the pushback flip rate and the adopted-suggestion rate
     padding       calibration: needless re-checks of an answer already reached
 
-A checkpoint whose point estimate exceeds a limit is vetoed; the rest compete on held-out gold
-accuracy (ties go to the earlier step, nearer the starting policy). The starting model is
-assessed as the reference, not as a candidate: when it beats every checkpoint, the verdict says
-so. The decision is explained in plain sentences, each figure with its n and 95% interval, and
-the gain over the last checkpoint is tested pairwise on the same held-out problems.
+Honesty rules, each because a reader would otherwise be misled:
+
+- **Evidence for every limit.** A point estimate above a limit vetoes the checkpoint; a limit
+  is *met* only when the figure's 95% interval lies below it. An interval that straddles the
+  limit is not enough evidence, and nothing is shipped on it (the reason says how many
+  samples would decide).
+- **Chosen on one split, reported on another.** The candidates compete on the *selection*
+  split (the held-out problems training's evaluations and the alarm used too); the best of k
+  noisy estimates is biased upwards, so the shipped checkpoint's gold and its paired
+  comparisons with the start and the last are reported on the *confirmation* split, which no
+  choice ever reads (:func:`ripeness.report.assess.confirm_candidates` asks it after the
+  choice). A run without one says its figures are selection figures.
+- **Plain words.** A task no model solves is out of reach (ship nothing); a proxy gain that is
+  all hack says so first; a pick no better than the start or the last on confirmation says
+  what that means.
+
+The starting model is assessed as the reference, not as a candidate.
 """
 
 from __future__ import annotations
@@ -20,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ripeness.errors import RipenessError
-from ripeness.evaluation import HELDOUT_PROBE
+from ripeness.evaluation import CONFIRMATION_PROBE, HELDOUT_PROBE
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import RunDirectory
-from ripeness.report.assess import Candidate, chosen_candidates, run_config
-from ripeness.stats import PairedComparison, Rate, paired_rates
+from ripeness.report.assess import Candidate, chosen_candidates, confirm_candidates, run_config
+from ripeness.stats import PairedComparison, Rate, paired_rates, wilson_interval
 from ripeness.train.config import SelectSection
 
 # signal name -> (probe, figures whose largest value is the signal, config limit field)
@@ -47,11 +60,18 @@ class Assessment:
     gold: Rate | None
     signals: dict[str, tuple[str, Rate]] = field(default_factory=dict)  # name -> (figure, rate)
     vetoes: list[str] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)  # limits an interval straddles
+    hack: Rate | None = None
 
     @property
     def eligible(self) -> bool:
-        """A checkpoint of the run within every limit (the starting model is the reference)."""
-        return self.candidate.step > 0 and self.gold is not None and not self.vetoes
+        """A checkpoint of the run shown within every limit (the start is the reference)."""
+        return (
+            self.candidate.step > 0
+            and self.gold is not None
+            and not self.vetoes
+            and not self.undecided
+        )
 
 
 @dataclass
@@ -60,6 +80,13 @@ class Selection:
     assessments: list[Assessment]
     reasons: list[str]
     versus_last: PairedComparison | None = None
+    versus_start: PairedComparison | None = None
+    # the chosen checkpoint's gold on the confirmation split (None: the run has none, and
+    # every figure is a selection figure)
+    confirmed_gold: Rate | None = None
+    figures_from: str = HELDOUT_PROBE  # the split versus_last / versus_start were measured on
+    marked_versus_last: PairedComparison | None = None  # the alarm's mark, on confirmation
+    headline: str = ""  # the verdict's first words: what the run did
 
     @property
     def last(self) -> Assessment:
@@ -79,18 +106,47 @@ class Selection:
                     "gold": a.gold.as_dict() if a.gold else None,
                     "signals": {k: v.as_dict() for k, (_, v) in a.signals.items()},
                     "vetoes": a.vetoes,
+                    "undecided": a.undecided,
                 }
                 for a in self.assessments
             ],
             "versus_last": self.versus_last.as_dict() if self.versus_last else None,
+            "versus_start": self.versus_start.as_dict() if self.versus_start else None,
+            "confirmed_gold": self.confirmed_gold.as_dict() if self.confirmed_gold else None,
+            "figures_from": self.figures_from,
+            "marked_versus_last": (
+                self.marked_versus_last.as_dict() if self.marked_versus_last else None
+            ),
+            "headline": self.headline,
         }
 
 
+def samples_to_decide(rate: Rate, limit: float) -> int | None:
+    """About how many samples, at the same rate, would put the 95% interval below ``limit``
+    (None when the rate itself is at or above it: more samples cannot show it within)."""
+    if rate.value >= limit:
+        return None
+    n = max(rate.n, 1)
+    while n < 10**7:
+        n *= 2
+        if wilson_interval(round(rate.value * n), n)[1] < limit:
+            break
+    low, high = n // 2, n
+    while high - low > 1:
+        mid = (low + high) // 2
+        if wilson_interval(round(rate.value * mid), mid)[1] < limit:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
 def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -> tuple:
-    """(gold, signals, vetoes) from one label's stored summary figures."""
+    """(gold, signals, vetoes, undecided) from one label's stored summary figures."""
     gold = Rate.from_dict(summary.get(HELDOUT_PROBE, {}).get("gold accuracy"))
     signals: dict[str, tuple[str, Rate]] = {}
     vetoes: list[str] = []
+    undecided: list[str] = []
     for name, (probe, figures, limit_field) in SIGNALS.items():
         found = [
             (figure, r)
@@ -99,16 +155,32 @@ def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -
         ]
         if not found:
             continue
-        figure, worst = max(found, key=lambda f: f[1].value)
+        figure, worst = max(found, key=lambda f: f[1].interval[1])
         signals[name] = (figure, worst)
         limit = getattr(policy, limit_field)
         if worst.value > limit:
             vetoes.append(f"{figure} {worst.percent()} is above the limit {limit:.0%}")
-    return gold, signals, vetoes
+        elif worst.interval[1] >= limit:
+            need = samples_to_decide(worst, limit)
+            more = f"; about {need} samples at this rate would decide" if need else ""
+            undecided.append(
+                f"{figure} {worst.percent()}: its interval reaches the limit {limit:.0%}, not "
+                f"enough evidence that it is within{more}"
+            )
+    return gold, signals, vetoes, undecided
+
+
+def _assessment(candidate: Candidate, summary: dict, policy: SelectSection) -> Assessment:
+    gold, signals, vetoes, undecided = assess_signals(summary, policy)
+    hack = Rate.from_dict(summary.get(HELDOUT_PROBE, {}).get("hack rate"))
+    return Assessment(candidate, gold, signals, vetoes, undecided, hack)
 
 
 def select_checkpoint(run_dir: Path) -> Selection:
-    """Apply the run's policy to its assessed checkpoints (run ``ripeness report`` first)."""
+    """Apply the run's policy to its assessed checkpoints (run ``ripeness report`` first).
+
+    The choice reads only the selection split; the confirmation records, where the run has
+    them, are read after it, to report the chosen checkpoint's figures."""
     run = RunDirectory.open_existing(run_dir)
     try:
         config = run_config(run)
@@ -122,84 +194,256 @@ def select_checkpoint(run_dir: Path) -> Selection:
     store = ProbeStore(run_dir)
     try:
         assessed = set(store.labels())
-        assessments = []
-        for c in candidates:
-            if c.label not in assessed:
-                continue
-            gold, signals, vetoes = assess_signals(store.summary(c.label), config.select)
-            assessments.append(Assessment(c, gold, signals, vetoes))
+        assessments = [
+            _assessment(c, store.summary(c.label), config.select)
+            for c in candidates
+            if c.label in assessed
+        ]
         if not assessments:
             raise RipenessError(
                 f"no checkpoint of {run_dir} is assessed; `ripeness report {run_dir}` does it"
             )
-        selection = decide(assessments, config.select)
-        if selection.chosen and selection.chosen is not selection.last:
-            before = store.records(selection.last.candidate.label, HELDOUT_PROBE)
-            after = store.records(selection.chosen.candidate.label, HELDOUT_PROBE)
-            selection.versus_last = _paired(before, after)
-            if selection.versus_last is not None:
-                selection.reasons.append(_versus_last_sentence(selection))
+        heldout = {a.candidate.label: store.records(a.candidate.label, HELDOUT_PROBE)
+                   for a in assessments}  # fmt: skip
+        selection = decide(assessments, config.select, heldout)
+        confirmation = {
+            a.candidate.label: records
+            for a in assessments
+            if (records := store.records(a.candidate.label, CONFIRMATION_PROBE))
+        }
+        report_figures(selection, heldout, confirmation)
         return selection
     finally:
         store.close()
 
 
-def decide(assessments: list[Assessment], policy: SelectSection) -> Selection:
-    """The policy itself, on figures already read (no I/O: easy to test and to reuse)."""
+def select_and_confirm(run_dir: Path, show_progress: bool = True) -> Selection:
+    """Choose on the selection split, then ask the chosen checkpoint, the start, the last and
+    the alarm's mark the confirmation problems, and report the choice on those."""
+    selection = select_checkpoint(run_dir)
+    if selection.chosen is None or selection.figures_from == CONFIRMATION_PROBE:
+        return selection
+    wanted = [
+        a.candidate
+        for a in selection.assessments
+        if a is selection.chosen or a is selection.last or a.candidate.step == 0
+        or a.candidate.marked
+    ]  # fmt: skip
+    why = confirm_candidates(Path(run_dir), wanted, show_progress)
+    if not why:
+        return select_checkpoint(run_dir)
+    selection.reasons[1] = selection.reasons[1].replace(
+        "(set [select] confirmation_problems", f"({why}; set [select] confirmation_problems"
+    )
+    return selection
+
+
+def _paired_on(records: dict[str, list[dict]], a: str, b: str, key: str = "correct"):
+    if a not in records or b not in records:
+        return None
+    return _paired(records[a], records[b], key)
+
+
+def decide(
+    assessments: list[Assessment],
+    policy: SelectSection,
+    heldout: dict[str, list[dict]] | None = None,
+) -> Selection:
+    """The policy itself, on the selection split's figures already read (no I/O).
+
+    ``heldout``: each label's selection records, for the paired checks of "out of reach" and
+    "all hack"; without them those checks use the rates alone."""
+    heldout = heldout or {}
     eligible = [a for a in assessments if a.eligible]
     base = next((a for a in assessments if a.candidate.step == 0), None)
+    checkpoints = [a for a in assessments if a.candidate.step > 0]
     reasons: list[str] = []
-    if not eligible:
+    scored = [a for a in assessments if a.gold is not None]
+    if scored and all(a.gold.successes == 0 for a in scored):
+        n = max(a.gold.n for a in scored)
+        headline = "Ship nothing: the task is out of this model's reach"
         reasons.append(
-            "No checkpoint passes every limit; ship none of them, or loosen the limits in the "
-            "run's [select] section if the figures below are acceptable."
+            f"{headline}: neither the starting model nor any of the {len(checkpoints)} "
+            f"assessed checkpoints solves a single held-out problem (0 of {n} each), so there "
+            "is nothing RL could have improved and no checkpoint is better than another. "
+            "`ripeness tasks filter` shows the model's pass rate by level: train where it "
+            "solves some but not all (or warm-start it first)."
         )
-        for a in assessments:
-            if a.candidate.step > 0:
-                reasons.append(f"{a.candidate.label}: " + "; ".join(a.vetoes or ["not assessed"]))
-        return Selection(None, assessments, reasons)
+        hack = _all_hack(base, checkpoints, heldout)
+        if hack:
+            reasons.append(hack)
+        return Selection(None, assessments, reasons, headline=headline)
+    hack = _all_hack(base, checkpoints, heldout)
+    if hack:
+        reasons.append(hack)
+    if not eligible:
+        undecided = [a for a in checkpoints if not a.vetoes and a.undecided]
+        if undecided:
+            best = max(undecided, key=lambda a: (a.gold.value if a.gold else -1, -a.candidate.step))
+            reasons.append(
+                "Ship nothing yet: no checkpoint is shown to be within every limit. "
+                f"{best.candidate.label} has the highest gold among those not vetoed, but "
+                + "; ".join(best.undecided)
+                + ". Raise [select] probe_samples (or the limit) and rerun `ripeness report`."
+            )
+        else:
+            reasons.append(
+                "No checkpoint passes every limit; ship none of them, or loosen the limits in "
+                "the run's [select] section if the figures below are acceptable."
+            )
+        for a in checkpoints:
+            why = a.vetoes + a.undecided
+            reasons.append(f"{a.candidate.label}: " + "; ".join(why or ["not assessed"]))
+        return Selection(None, assessments, reasons, headline="Ship nothing")
     chosen = max(eligible, key=lambda a: (a.gold.value, -a.candidate.step))
     c = chosen.candidate
-    checkpoints = sum(a.candidate.step > 0 for a in assessments)
     reasons.append(
-        f"Ship {c.label} (step {c.step}): the highest held-out gold accuracy, "
-        f"{chosen.gold.percent()}, "
-        f"among the {len(eligible)} of {checkpoints} assessed checkpoints within every limit."
+        f"Ship {c.label} (step {c.step}): chosen for the highest held-out gold accuracy on the "
+        f"selection split, {chosen.gold.percent()}, among the {len(eligible)} of "
+        f"{len(checkpoints)} assessed checkpoints shown within every limit."
     )
     for name, (figure, value) in chosen.signals.items():
         limit = getattr(policy, SIGNALS[name][2])
-        reasons.append(f"Its {figure} is {value.percent()}, within the limit {limit:.0%}.")
-    vetoed = [a for a in assessments if a.vetoes]
-    for a in vetoed:
-        gold = f" despite gold accuracy {a.gold.percent()}" if a.gold else ""
-        if a.candidate.step > 0:
+        reasons.append(
+            f"Its {figure} is {value.percent()}: within the limit {limit:.0%} (the whole "
+            "interval lies below it)."
+        )
+    for a in checkpoints:
+        if a.vetoes:
+            gold = f" despite gold accuracy {a.gold.percent()}" if a.gold else ""
             reasons.append(f"{a.candidate.label} is vetoed{gold}: {'; '.join(a.vetoes)}.")
+        elif a.undecided:
+            reasons.append(f"{a.candidate.label} is not shipped: {'; '.join(a.undecided)}.")
     if c.marked:
-        reasons.append("It is the checkpoint the alarm marked as the held-out gold peak.")
+        reasons.append(
+            "It is the checkpoint the alarm marked as the held-out gold peak (also the best of "
+            "several evaluations, so its gain is confirmed below, not taken from the mark)."
+        )
     if base is not None and base.gold is not None and base.gold.value > chosen.gold.value:
         reasons.append(
             f"The starting model scores higher held-out gold ({base.gold.percent()}): this run did "
             "not improve on it, so consider shipping neither and changing the reward."
         )
-    return Selection(chosen, assessments, reasons)
+    return Selection(chosen, assessments, reasons, headline=f"Ship {c.label}")
 
 
-def _paired(before: list[dict], after: list[dict]) -> PairedComparison | None:
-    a = {r["sample_id"]: r["correct"] for r in before}
-    b = {r["sample_id"]: r["correct"] for r in after}
+def _all_hack(base, checkpoints, heldout) -> str | None:
+    """The proxy's gain is all hack: the last checkpoint's hack rate rose significantly over
+    the start's (paired) while no checkpoint's gold rose significantly over it."""
+    if base is None or not checkpoints:
+        return None
+    last = checkpoints[-1]
+    rise = _paired_on(heldout, base.candidate.label, last.candidate.label, "hacked")
+    if rise is None or not (rise.difference > 0 and rise.p_value < 0.05):
+        return None
+    for a in checkpoints:
+        gain = _paired_on(heldout, base.candidate.label, a.candidate.label)
+        if gain is not None and gain.difference > 0 and gain.p_value < 0.05:
+            return None
+    before, after = base.hack, last.hack
+    figures = f" ({before.percent()} -> {after.percent()})" if before and after else ""
+    return (
+        f"The proxy's gain is all hack: the hack rate rose {rise.difference:+.0%}{figures} "
+        f"from the start to {last.candidate.label} (paired McNemar p={rise.p_value:.2g}, "
+        f"n={rise.n}) while no checkpoint's gold rose significantly above the start's. The "
+        "reward pays the loophole, not the task."
+    )
+
+
+def report_figures(
+    selection: Selection, heldout: dict[str, list[dict]], confirmation: dict[str, list[dict]]
+) -> None:
+    """The chosen checkpoint's figures, on the confirmation split where the run has it (read
+    here, after the choice), with plain words where they disagree with the choice."""
+    if selection.chosen is None:
+        return
+    chosen = selection.chosen.candidate.label
+    base = next((a for a in selection.assessments if a.candidate.step == 0), None)
+    last = selection.last
+    marked = next((a for a in selection.assessments if a.candidate.marked), None)
+    records = heldout
+    if chosen in confirmation:
+        records = confirmation
+        selection.figures_from = CONFIRMATION_PROBE
+        rows = confirmation[chosen]
+        selection.confirmed_gold = Rate(sum(bool(r["correct"]) for r in rows), len(rows))
+        selection.reasons.insert(
+            1,
+            f"On the {len(rows)} confirmation problems, which no choice saw, it scores "
+            f"{selection.confirmed_gold.percent()}: the figure to expect (the selection "
+            "figure above is the best of several, so biased upwards).",
+        )
+    else:
+        selection.reasons.insert(
+            1,
+            "This run has no confirmation split: every figure here is a selection figure, "
+            "biased upwards by the choice (set [select] confirmation_problems and rerun "
+            "`ripeness report`).",
+        )
+    split = "confirmation" if records is confirmation else "selection"
+    if base is not None and base.candidate.label != chosen:
+        selection.versus_start = _paired_on(records, base.candidate.label, chosen)
+        if selection.versus_start is not None:
+            better = _significantly_better(selection.versus_start)
+            sentence = _comparison("the starting model", selection.versus_start, split)
+            if not better:
+                sentence += (
+                    ": the run did not significantly improve on the starting model, so this is "
+                    "not an improvement to ship as one; keeping the starting model is as good "
+                    "on this evidence"
+                )
+                selection.headline = f"{selection.headline}, no better than the start"
+            selection.reasons.insert(2, sentence + ".")
+    if last is not selection.chosen:
+        selection.versus_last = _paired_on(records, last.candidate.label, chosen)
+        if selection.versus_last is not None:
+            sentence = _comparison(f"the last checkpoint ({last.candidate.label})",
+                                   selection.versus_last, split)  # fmt: skip
+            if not _significantly_better(selection.versus_last):
+                sentence += (
+                    ": not significantly better, so the gain over the last was noise on this "
+                    "evidence; the last checkpoint (or the start) would do as well"
+                )
+            else:
+                sentence += ": significantly better"
+            selection.reasons.append(sentence + ".")
+    if marked is not None and marked is not last and split == "confirmation":
+        selection.marked_versus_last = _paired_on(
+            confirmation, last.candidate.label, marked.candidate.label
+        )
+        if selection.marked_versus_last is not None:
+            held = _significantly_better(selection.marked_versus_last)
+            selection.reasons.append(
+                f"The alarm's marked checkpoint ({marked.candidate.label}) "
+                + ("keeps" if held else "does not keep")
+                + " a significant gain over the last on the confirmation problems "
+                f"({_difference(selection.marked_versus_last)})."
+            )
+
+
+def _significantly_better(cmp: PairedComparison) -> bool:
+    return cmp.difference > 0 and cmp.p_value < 0.05
+
+
+def _difference(cmp: PairedComparison) -> str:
+    return (
+        f"{cmp.difference:+.0%}, 95% CI {cmp.low:+.0%} to {cmp.high:+.0%}, paired McNemar "
+        f"p={cmp.p_value:.2g}, n={cmp.n}"
+    )
+
+
+def _comparison(other: str, cmp: PairedComparison, split: str) -> str:
+    return (
+        f"Against {other} on the same {cmp.n} {split} problems, gold accuracy changes by "
+        f"{cmp.difference:+.0%} (95% CI {cmp.low:+.0%} to {cmp.high:+.0%}, paired McNemar "
+        f"p={cmp.p_value:.2g})"
+    )
+
+
+def _paired(before: list[dict], after: list[dict], key: str = "correct") -> PairedComparison | None:
+    a = {r["sample_id"]: bool(r.get(key)) for r in before}
+    b = {r["sample_id"]: bool(r.get(key)) for r in after}
     shared = sorted(a.keys() & b.keys())
     if not shared:
         return None
     return paired_rates([a[k] for k in shared], [b[k] for k in shared])
-
-
-def _versus_last_sentence(selection: Selection) -> str:
-    cmp = selection.versus_last
-    low, high = cmp.low, cmp.high
-    last = selection.last.candidate.label
-    verdict = "significantly" if cmp.p_value < 0.05 else "not significantly"
-    return (
-        f"Against the last checkpoint ({last}) on the same {cmp.n} held-out problems, gold "
-        f"accuracy changes by {cmp.difference:+.0%} (95% CI {low:+.0%} to {high:+.0%}, paired "
-        f"McNemar p={cmp.p_value:.2g}): {verdict} better."
-    )

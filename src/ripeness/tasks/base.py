@@ -66,23 +66,32 @@ class TaskItem:
 
 
 HELDOUT_FRACTION = 0.15
-SPLITS = ("train", "heldout")
+CONFIRMATION_FRACTION = 0.15
+SPLITS = ("train", "heldout", "confirmation")
 
 
 def split_of(question: str) -> str:
-    """``"heldout"`` for a fixed ~15% of all questions, ``"train"`` for the rest.
+    """``"heldout"`` for a fixed ~15% of all questions, ``"confirmation"`` for another ~15%,
+    ``"train"`` for the rest.
 
     Decided by a hash of the text, so a held-out problem never appears in training data,
-    whatever the seed or the family.
+    whatever the seed or the family. Held-out problems are what training's evaluations, the
+    alarm and checkpoint selection look at; confirmation problems are what the chosen
+    checkpoint's figures are reported on, and no choice ever sees them (the best of several
+    noisy estimates is biased upwards, so it cannot be reported on the problems it won on).
     """
     digest = hashlib.blake2b(question.encode(), digest_size=8).digest()
     bucket = int.from_bytes(digest, "big") / 2**64
-    return "heldout" if bucket < HELDOUT_FRACTION else "train"
+    if bucket < HELDOUT_FRACTION:
+        return "heldout"
+    if bucket < HELDOUT_FRACTION + CONFIRMATION_FRACTION:
+        return "confirmation"
+    return "train"
 
 
 def check_split(split: str) -> None:
     if split not in SPLITS:
-        raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
 
 
 def parse_metadata(value: Any) -> dict[str, Any]:

@@ -20,9 +20,20 @@ Two checks side by side:
   that changed gives p < ``alpha`` (times the number of earlier evaluations, since the best one
   was picked from them). Whatever the proxy does, a fall of gold that significant fires, named
   by its kind: **over-optimization** when the proxy held or rose (it did not fall by a paired
-  one-sided test at 5%: the reward is being gamed), **regression** when it fell too (training
-  is hurting the model anyway). This is the cleaner signal (rollouts mix prompts that change
-  from step to step), but it comes only every ``monitor.eval_every`` steps.
+  one-sided test at 5% on its own scale, the mean score per problem: the reward is being
+  gamed), **regression** when it fell too (training is hurting the model anyway). This is the
+  cleaner signal (rollouts mix prompts that change from step to step), but it comes only every
+  ``monitor.eval_every`` steps.
+- **All hack.** Gold may never move while the proxy climbs: the model learns only the loophole.
+  When the proxy's mean score (or the hack rate) rose from the first evaluation by at least
+  ``min_drop`` with a one-sided paired p below ``alpha`` (times the evaluations looked at), and
+  gold never rose significantly above where it started, the alarm fires as **reward hacking**.
+  A run whose proxy is its gold cannot fire it (the hack rate stays 0 and gold rises with it).
+
+Where the held-out evaluation cannot score the proxy (a group-relative reward, paid for
+agreeing with the other answers of its group, sees one answer per problem there and pays every
+problem alike), the proxy's direction is judged on the rollouts instead, and the status says so
+(``proxy_judged_on``).
 
 The alarm fires on the first non-parametric or held-out check that agrees (neither needs a
 functional form to hold) and reports the fit beside it; ``monitor.alarm_action`` applies to
@@ -40,7 +51,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ripeness.stats import paired_drop_p
+from ripeness.stats import paired_drop_p, paired_mean_rise_p
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,33 @@ def one_sided_p(best: float, now: float, n_best: int, n_now: int) -> float:
 
 OVER_OPTIMIZATION = "over-optimization"
 REGRESSION = "regression"
+REWARD_HACKING = "reward hacking"
+ALARM_KINDS = (OVER_OPTIMIZATION, REGRESSION, REWARD_HACKING)
+HELDOUT, ROLLOUTS = "held-out", "rollouts"  # where the proxy's direction was judged
 PROXY_FELL_ALPHA = 0.05  # the proxy "fell" only when a paired test says so at this level
+
+
+@dataclass(frozen=True)
+class HeldoutOutcomes:
+    """One held-out evaluation, problem by problem (the same problems every time)."""
+
+    step: int
+    gold: list[bool]
+    proxy: list[float]  # the proxy's own score (or 0/1 paid where no score was kept)
+    hacked: list[bool]
+
+
+def one_sided_p_means(before: Sequence[float], after: Sequence[float]) -> float:
+    """p-value that the mean behind ``after`` is lower than behind ``before`` (Welch z-test on
+    per-step means; for the rollouts, whose prompts change from step to step)."""
+
+    def spread(values: Sequence[float]) -> float:
+        m = sum(values) / len(values)
+        return sum((v - m) ** 2 for v in values) / max(1, len(values) - 1)
+
+    se = math.sqrt(spread(before) / len(before) + spread(after) / len(after)) or 1e-12
+    difference = sum(before) / len(before) - sum(after) / len(after)
+    return 1 - NormalDist().cdf(difference / se)
 
 
 @dataclass(frozen=True)
@@ -117,8 +154,10 @@ class AlarmStatus:
     reason: str
     source: str = "rollouts"  # or "held-out"
     # over-optimization: gold fell while the proxy held or rose (the reward is being gamed);
-    # regression: gold fell and the proxy fell too (training is hurting the model anyway)
+    # regression: gold fell and the proxy fell too (training is hurting the model anyway);
+    # reward hacking: the proxy (or the hack rate) rose while gold never did
     alarm_kind: str = OVER_OPTIMIZATION  # (not ``kind``: run events have their own)
+    proxy_judged_on: str = HELDOUT  # or ROLLOUTS when the held-out cannot score the proxy
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -141,7 +180,7 @@ class OverOptimizationAlarm:
         self.proxy: list[float] = []
         self.d: list[float] = []
         self.n: list[int] = []
-        self.heldout: list[tuple[int, list[bool], list[bool]]] = []  # step, gold, proxy paid
+        self.heldout: list[HeldoutOutcomes] = []
         self.fired_at: AlarmStatus | None = None
 
     def update(self, step: int, gold: float, proxy: float, d: float, n: int) -> AlarmStatus:
@@ -157,53 +196,127 @@ class OverOptimizationAlarm:
         return status
 
     def update_heldout(
-        self, step: int, gold: Sequence[bool], proxy_paid: Sequence[bool]
+        self,
+        step: int,
+        gold: Sequence[bool],
+        proxy_paid: Sequence[bool],
+        proxy_scores: Sequence[float] | None = None,
+        hacked: Sequence[bool] | None = None,
     ) -> AlarmStatus | None:
-        """Add one held-out evaluation: per-problem outcomes, the same problems every time."""
-        self.heldout.append((step, list(gold), list(proxy_paid)))
+        """Add one held-out evaluation: per-problem outcomes, the same problems every time.
+
+        ``proxy_scores``: the proxy's own score per problem (its direction is judged on these;
+        without them, on ``proxy_paid``); ``hacked``: paid by the proxy and failed by gold
+        (by default ``proxy_paid`` and not ``gold``)."""
+        scores = [float(x) for x in (proxy_paid if proxy_scores is None else proxy_scores)]
+        if hacked is None:
+            hacked = [bool(p) and not g for p, g in zip(proxy_paid, gold, strict=True)]
+        self.heldout.append(HeldoutOutcomes(step, list(gold), scores, list(hacked)))
         status = self.heldout_status()
         if status is not None and status.fired and self.fired_at is None:
             self.fired_at = status
         return status
 
+    def proxy_unscorable(self) -> bool:
+        """The held-out evaluation pays every problem alike at every evaluation while the
+        rollouts' proxy varies: it cannot tell answers apart (a group-relative reward)."""
+        flat = all(len(set(e.proxy)) <= 1 for e in self.heldout)
+        return flat and len(self.heldout) >= 2 and len(set(self.proxy)) > 1
+
+    def _proxy_fell(self, peak: HeldoutOutcomes, now: HeldoutOutcomes) -> tuple[bool, float, str]:
+        """Did the proxy fall from gold's peak to now, on its own scale? (fell, change, where)"""
+        if self.proxy_unscorable():
+            before = [p for s, p in zip(self.steps, self.proxy, strict=True) if s <= peak.step]
+            after = [p for s, p in zip(self.steps, self.proxy, strict=True) if s > peak.step]
+            before, after = before[-self.window :], after[-self.window :]
+            if not before or not after:
+                return False, 0.0, ROLLOUTS
+            change = sum(after) / len(after) - sum(before) / len(before)
+            fell = change < 0 and one_sided_p_means(before, after) < PROXY_FELL_ALPHA
+            return fell, change, ROLLOUTS
+        change = (sum(now.proxy) - sum(peak.proxy)) / len(now.proxy)
+        fell = change < 0 and paired_mean_rise_p(now.proxy, peak.proxy) < PROXY_FELL_ALPHA
+        return fell, change, HELDOUT
+
     def heldout_status(self) -> AlarmStatus | None:
         """The held-out check on the latest evaluation against the best one; None before two."""
         if len(self.heldout) < 2:
             return None
-        step, gold, proxy = self.heldout[-1]
-        best = max(range(len(self.heldout)), key=lambda i: (sum(self.heldout[i][1]), -i))
-        peak_step, peak_gold, peak_proxy = self.heldout[best]
-        n = len(gold)
-        drop = (sum(peak_gold) - sum(gold)) / n
+        now = self.heldout[-1]
+        best = max(range(len(self.heldout)), key=lambda i: (sum(self.heldout[i].gold), -i))
+        peak = self.heldout[best]
+        n = len(now.gold)
+        drop = (sum(peak.gold) - sum(now.gold)) / n
+        looks = len(self.heldout) - 1
         # the peak is the best of the earlier evaluations, so its rate is biased upwards:
         # Bonferroni over the evaluations it was picked from keeps false alarms at alpha
-        p = min(1.0, paired_drop_p(peak_gold, gold) * (len(self.heldout) - 1))
-        proxy_change = (sum(proxy) - sum(peak_proxy)) / n
-        turned = drop >= self.min_drop and p < self.alpha
+        p = min(1.0, paired_drop_p(peak.gold, now.gold) * looks)
         # the proxy "holds" unless a paired test says it fell: paying 299 of 300 instead of
         # 300 is not a fall, and must not hide a collapse of gold
-        proxy_fell = proxy_change < 0 and paired_drop_p(peak_proxy, proxy) < PROXY_FELL_ALPHA
+        proxy_fell, proxy_change, judged_on = self._proxy_fell(peak, now)
+        turned = drop >= self.min_drop and p < self.alpha
         kind = REGRESSION if proxy_fell else OVER_OPTIMIZATION
         fit = fit_gao(self.d, moving_mean(self.gold, self.window)) if self.d else None
-        picked = len(self.heldout) - 1
-        where = (
-            f"from its peak at step {peak_step} ({format_p(p)}, paired, n={n}, best of {picked})"
+        where = f"from its peak at step {peak.step} ({format_p(p)}, paired, n={n}, best of {looks})"
+        on_rollouts = (
+            " (judged on the rollouts: the held-out evaluation cannot score this proxy)"
+            if judged_on == ROLLOUTS
+            else ""
         )
         if not turned:
+            hacking = self._all_hack(looks)
+            if hacking is not None:
+                reason, hp = hacking
+                return AlarmStatus(
+                    now.step, True, peak.step, drop, hp, proxy_change, fit, reason, HELDOUT,
+                    REWARD_HACKING, judged_on,
+                )  # fmt: skip
             reason = f"held-out gold within {max(drop, 0.0):.1%} of its peak"
         elif kind == OVER_OPTIMIZATION:
             verb = "rose" if proxy_change > 0 else "held"
             reason = (
                 f"over-optimization: held-out gold fell {drop:.1%} {where} while the proxy "
-                f"{verb} ({proxy_change:+.1%}): the reward is being gamed"
+                f"{verb} ({proxy_change:+.2f}){on_rollouts}: the reward is being gamed"
             )
         else:
             reason = (
                 f"regression: held-out gold fell {drop:.1%} {where} and the proxy fell too "
-                f"({proxy_change:+.1%}): training is hurting the model"
+                f"({proxy_change:+.2f}){on_rollouts}: training is hurting the model"
             )
         return AlarmStatus(
-            step, turned, peak_step, drop, p, proxy_change, fit, reason, "held-out", kind
+            now.step, turned, peak.step, drop, p, proxy_change, fit, reason, HELDOUT, kind,
+            judged_on,
+        )  # fmt: skip
+
+    def _all_hack(self, looks: int) -> tuple[str, float] | None:
+        """(reason, p) when the proxy or the hack rate rose significantly from the first
+        evaluation while gold never rose significantly above it; else None."""
+        first, now = self.heldout[0], self.heldout[-1]
+        n = len(now.gold)
+        gold_rose = any(
+            paired_drop_p(e.gold, first.gold) < PROXY_FELL_ALPHA for e in self.heldout[1:]
+        )
+        if gold_rose:
+            return None
+        hack_rise = (sum(now.hacked) - sum(first.hacked)) / n
+        hack_p = min(1.0, paired_drop_p(now.hacked, first.hacked) * looks)
+        rises = []
+        if hack_rise >= self.min_drop and hack_p < self.alpha:
+            rises.append((hack_p, f"the hack rate rose {hack_rise:+.1%} ({format_p(hack_p)})"))
+        if not self.proxy_unscorable():
+            proxy_rise = (sum(now.proxy) - sum(first.proxy)) / n
+            proxy_p = min(1.0, paired_mean_rise_p(first.proxy, now.proxy) * looks)
+            if proxy_rise >= self.min_drop and proxy_p < self.alpha:
+                rises.append((proxy_p, f"the proxy rose {proxy_rise:+.2f} ({format_p(proxy_p)})"))
+        if not rises:
+            return None
+        gold_change = (sum(now.gold) - sum(first.gold)) / n
+        said = " and ".join(text for _, text in rises)
+        return (
+            f"reward hacking: since step {first.step} {said} on the same {n} held-out problems "
+            f"(paired, {looks} looks) while gold never rose significantly ({gold_change:+.1%} "
+            "now): the gain is all hack",
+            min(p for p, _ in rises),
         )
 
     def peak_step(self) -> int:
@@ -237,4 +350,7 @@ class OverOptimizationAlarm:
             reason = f"gold within {drop:.1%} of its peak"
         else:
             reason = f"gold fell {drop:.1%} but the proxy fell too ({proxy_change:+.1%})"
-        return AlarmStatus(step, fired, self.steps[best], drop, p, proxy_change, fit, reason)
+        return AlarmStatus(
+            step, fired, self.steps[best], drop, p, proxy_change, fit, reason, ROLLOUTS,
+            OVER_OPTIMIZATION, ROLLOUTS,
+        )  # fmt: skip

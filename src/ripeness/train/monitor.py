@@ -43,6 +43,7 @@ from ripeness.records.run import (
     RunDirectory,
     outcome_bits,
     outcomes,
+    proxy_outcomes,
 )
 from ripeness.stats import Rate
 from ripeness.tasks.base import Reward, TaskItem
@@ -369,21 +370,30 @@ class OverOptimizationMonitor(TrainerCallback):
         result = score_heldout(self.gold, self.heldout, texts, tokens, proxy)
         correct = [r["correct"] for r in result.records]
         paid = [r["proxy_paid"] for r in result.records]
-        # per-problem outcomes ("0110...") let two evaluations be compared pair by pair
+        scores = [round(r["proxy"], 4) for r in result.records]
+        hacked = [r["hacked"] for r in result.records]
+        # per-problem outcomes ("0110...") let two evaluations be compared pair by pair; the
+        # proxy's own scores and the hack outcomes too (the alarm judges the proxy on its scale)
         extra = {
             "mean_tokens": sum(tokens) / max(1, len(tokens)),
             "temperature": self.settings.eval_temperature,
         }
-        for name, values in ((HELDOUT_GOLD, correct), (HELDOUT_PROXY, paid)):
+        proxy_extra = {"scores": scores, "hacked": outcome_bits(hacked)}
+        for name, values, more in (
+            (HELDOUT_GOLD, correct, {}),
+            (HELDOUT_PROXY, paid, proxy_extra),
+        ):
             rate = Rate(sum(values), len(values))
-            self.run.record_eval(step, name, rate, {**extra, "outcomes": outcome_bits(values)})
+            self.run.record_eval(
+                step, name, rate, {**extra, **more, "outcomes": outcome_bits(values)}
+            )
         if self.config.assessment_matches_training():  # checkpoint assessment reads it there
             store = ProbeStore(self.run.path)
             try:
                 store.save(checkpoint_label(step), result, {"step": step, "from": TRAINING})
             finally:
                 store.close()
-        self.alarm.update_heldout(step, correct, paid)
+        self.alarm.update_heldout(step, correct, paid, scores, hacked)
 
     def _answer_heldout(self) -> list:
         """The policy's answers to the held-out problems (all of them on the main process):
@@ -441,10 +451,10 @@ class OverOptimizationMonitor(TrainerCallback):
         self.alarm = self._new_alarm()
         for row in self.run.steps():
             self.alarm.update(row["step"], row["gold"], row["proxy"], row["d"], row["prompts"])
-        paid = {e["step"]: outcomes(e) for e in self.run.evals(HELDOUT_PROXY)}
+        proxies = {e["step"]: e for e in self.run.evals(HELDOUT_PROXY)}
         for gold in self.run.evals(HELDOUT_GOLD):
-            if gold["step"] in paid:
-                self.alarm.update_heldout(gold["step"], outcomes(gold), paid[gold["step"]])
+            if (proxy := proxies.get(gold["step"])) is not None:
+                self.alarm.update_heldout(gold["step"], outcomes(gold), *proxy_outcomes(proxy))
         if step:
             self.run.record_event(step, "resume", f"resumed from step {step}")
 
