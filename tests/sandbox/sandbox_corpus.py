@@ -3,9 +3,12 @@
 
 Placeholders, replaced as plain text: ``{target}`` is a host folder anyone may write to (the
 OS would let the code in), ``{secret}`` a host file anyone may read, ``{port}`` a listening
-host port, ``{marker}`` a word that a process left running would carry on its command line.
+host port, ``{marker}`` a word that a process left running would carry on its command line,
+``{source}`` the folder of the ``ripeness`` package the runner was imported from.
 Run by ``test_sandbox_attacks.py``, as root and as an unprivileged user, with and without
-bubblewrap, and under bubblewrap with the audit hook off.
+bubblewrap, and under bubblewrap with the audit hook off; the hunts for installed sources
+(``SOURCE_HUNTS``) also by ``test_sandbox_layouts.py``, with Ripeness installed in a virtualenv,
+in the system interpreter's site-packages, in Debian's dist-packages and as an editable install.
 """
 
 WRONG = "\ndef add(a, b):\n    return None\n"
@@ -265,5 +268,208 @@ ATTACKS = {
         False,
     ),
 }
+
+# 7. hunts for installed sources (a reference solution, a hidden test, a verifier): each is paid
+# (returns the right sum) only if it read a file of an installed package or of Ripeness, or
+# imported Ripeness; it must never be, in any layout (test_sandbox_layouts.py runs these too)
+HUNT = '''
+import glob, os, sys
+
+FOUND = []
+_OWN = os.path.realpath(getattr(sys.modules["__main__"], "__file__", "") or "/")
+
+
+def grab(path):
+    """Read a file of an installed package or of Ripeness; True (and paid) if it could."""
+    path = str(path)
+    parts = path.split("/")[:-1]
+    if not any(p in ("site-packages", "dist-packages", "ripeness") for p in parts):
+        return False
+    if os.path.realpath(path) == _OWN:
+        return False  # the sandbox's own file (public, readable by design)
+    try:
+        with open(path, "rb") as handle:
+            handle.read(64)
+    except Exception:
+        return False
+    FOUND.append(path)
+    return True
+
+
+def files_under(root, limit=2000):
+    count = 0
+    for folder, _, names in os.walk(root):
+        for name in names:
+            count += 1
+            if count > limit:
+                return
+            yield os.path.join(folder, name)
+
+
+def site_folders():
+    import site
+
+    version = "%d.%d" % sys.version_info[:2]
+    found = set(site.getsitepackages()) | {site.getusersitepackages()}
+    for prefix in {sys.prefix, sys.base_prefix, "/usr", "/usr/local"}:
+        for pattern in ("lib/python3*/*-packages", "local/lib/python3*/*-packages"):
+            found.update(glob.glob(os.path.join(prefix, pattern)))
+        found.add(os.path.join(prefix, "lib", "python" + version, "site-packages"))
+    found.add("/usr/lib/python3/dist-packages")
+    return sorted(found)
+'''
+PAID_IF_FOUND = "\ndef add(a, b):\n    return a + b if FOUND else None\n"
+
+
+def _hunt(body: str) -> tuple[str, None, bool]:
+    return HUNT + body + PAID_IF_FOUND, None, False
+
+
+SOURCE_HUNTS = {
+    "installed: import ripeness from the site folders": _hunt(
+        """
+sys.path.extend(site_folders())
+try:
+    import ripeness.tasks.code
+
+    FOUND.append(ripeness.tasks.code.__file__)
+except Exception:
+    pass
+"""
+    ),
+    "installed: find_spec('ripeness'), then read it": _hunt(
+        """
+import importlib.util
+
+sys.path.extend(site_folders())
+try:
+    spec = importlib.util.find_spec("ripeness")
+except Exception:
+    spec = None
+if spec is not None:
+    for folder in spec.submodule_search_locations or []:
+        grab(os.path.join(folder, "tasks", "code.py"))
+    if spec.origin:
+        grab(spec.origin)
+"""
+    ),
+    "installed: walk sys.path, sys.prefix and the site folders": _hunt(
+        """
+roots = set(sys.path) | {sys.prefix, sys.base_prefix, sys.exec_prefix} | set(site_folders())
+for root in sorted(r for r in roots if r):
+    for path in files_under(root, 1500):
+        if grab(path):
+            break
+"""
+    ),
+    "installed: glob /usr, /opt and pyenv for ripeness": _hunt(
+        """
+patterns = ["/usr/" + "*/" * depth + "ripeness" for depth in range(1, 6)]
+patterns += [
+    "/usr/local/lib/python3*/*-packages/*/ripeness",
+    "/usr/local/src/*/src/ripeness",
+    "/opt/*/lib/python3*/site-packages/ripeness",
+    "/opt/conda/envs/*/lib/python3*/site-packages/ripeness",
+    "/root/.pyenv/versions/*/lib/python3*/site-packages/ripeness",
+]
+if sys.base_prefix != "/usr":
+    patterns += [sys.base_prefix + "/" + "*/" * depth + "ripeness" for depth in range(1, 6)]
+for pattern in patterns:
+    for folder in glob.glob(pattern, recursive=True):
+        grab(os.path.join(folder, "tasks", "code.py"))
+        for path in files_under(folder, 50):
+            grab(path)
+"""
+    ),
+    "installed: /proc maps, environ and cmdline lead to the host's folders": _hunt(
+        """
+places = set()
+sources = ["/proc/self/maps", "/proc/1/maps", "/proc/self/environ", "/proc/1/environ"]
+sources += ["/proc/%d/environ" % os.getppid(), "/proc/%d/cmdline" % os.getppid()]
+sources += ["/proc/1/cmdline", "/proc/self/mountinfo"]
+for source in sources:
+    try:
+        with open(source, "rb") as handle:
+            text = handle.read().decode(errors="replace")
+    except Exception:
+        continue
+    for sep in "\\0=:":
+        text = text.replace(sep, " ")
+    places.update(word for word in text.split() if word.startswith("/"))
+for link in ("/proc/self/exe", "/proc/%d/exe" % os.getppid(), "/proc/%d/cwd" % os.getppid()):
+    try:
+        places.add(os.readlink(link))
+    except Exception:
+        pass
+version = "%d.%d" % sys.version_info[:2]
+subs = ["", "site-packages", "dist-packages", "src", "lib/python3/dist-packages"]
+subs += ["lib/python%s/site-packages" % version, "local/lib/python%s/dist-packages" % version]
+seen = set()
+for place in sorted(places)[:300]:
+    for _ in range(5):
+        place = os.path.dirname(place)
+        for sub in subs:
+            folder = os.path.join(place, sub)
+            if folder in seen:
+                continue
+            seen.add(folder)
+            try:
+                names = os.listdir(folder)
+            except Exception:
+                continue
+            for name in names[:200]:
+                grab(os.path.join(folder, name))
+                grab(os.path.join(folder, name, "__init__.py"))
+                grab(os.path.join(folder, name, "tasks", "code.py"))
+"""
+    ),
+    "installed: read the site folders' .pth files, then follow them": _hunt(
+        """
+for folder in site_folders():
+    names = glob.glob(os.path.join(folder, "*.pth"))
+    names += [os.path.join(folder, "__editable__.ripeness-0.1.0.pth")]
+    names += [os.path.join(folder, "distutils-precedence.pth")]
+    for pth in names:
+        if not grab(pth):
+            continue
+        with open(pth) as handle:
+            for line in handle:
+                if line.strip().startswith("/"):
+                    for path in files_under(line.strip(), 200):
+                        grab(path)
+"""
+    ),
+    "installed: the sandbox's own file leads to the package": _hunt(
+        """
+here = os.path.dirname(_OWN)
+for name in ("runner.py", "__init__.py", "../__init__.py", "../tasks/code.py"):
+    grab(os.path.normpath(os.path.join(here, name)))
+for path in files_under(os.path.dirname(here), 100):
+    grab(path)
+"""
+    ),
+    "installed: the site folders through /proc/self/root": _hunt(
+        """
+for folder in site_folders():
+    for route in ("/proc/self/root", "/proc/1/root", "/proc/%d/root" % os.getppid()):
+        try:
+            names = os.listdir(route + folder)
+        except Exception:
+            continue
+        for name in names[:200]:
+            grab(route + folder + "/" + name)
+            grab(route + folder + "/" + name + "/__init__.py")
+"""
+    ),
+    "installed: the host's ripeness sources by their path": _hunt(
+        """
+for name in ("tasks/code.py", "__init__.py", "sandbox/runner.py", "tasks/registry.py"):
+    grab(os.path.join("{source}", name))
+    grab(os.path.join("/proc/self/root{source}", name))
+"""
+    ),
+}
+
+ATTACKS.update(SOURCE_HUNTS)
 
 CASES = [("(1, 2)", "3"), ("(2, 2)", "4"), ("(-5, 5)", "0"), ("(10, 7)", "17")]

@@ -93,6 +93,7 @@ class Host:
             "secret": str(self.secret),
             "port": self.server.getsockname()[1],
             "marker": self.marker,
+            "source": str(Path(runner.__file__).parents[1]),  # the ripeness package's folder
         }
         attacks = {}
         for name, (code, _, _) in ATTACKS.items():

@@ -1,17 +1,20 @@
 """The sandbox's child process: lock itself down, then run model-written code.
 
-Run as ``python -I -B child.py`` by :mod:`ripeness.sandbox.runner`, inside bubblewrap where it
-can be used (read-only system folders, only the work folder writable, no network, its own PID
-namespace). It imports nothing from Ripeness so that no project code is exposed to the model's.
-Order matters:
+Run as ``python -I -S -B child.py`` by :mod:`ripeness.sandbox.runner`, inside bubblewrap where
+it can be used (read-only system folders, only the work folder writable, no network, its own PID
+namespace, folders of installed packages covered by empty ones). ``-S``: no site module, so
+``sys.path`` holds the standard library alone and no ``.pth`` file runs. It imports nothing from
+Ripeness so that no project code is exposed to the model's. Order matters:
 
 1. read the run's settings from stdin (then stdin is closed);
 2. as root without bubblewrap: move into a fresh network namespace;
 3. set resource limits (CPU seconds, address space, processes, open files, file size, no core);
 4. as root: drop to the unprivileged ``nobody`` user;
 5. install an audit hook that refuses network, process creation, native code, the modules that
-   give access to them, reads outside the work folder and the interpreter's own files, and
-   writes, deletions, folder changes and ``dir_fd`` tricks outside the work folder. Its tables
+   give access to them, reads outside the work folder and the standard library, reads and
+   listings of the paths the runner hides (installed packages, wherever they sit, even inside
+   the standard library's folder as with pyenv), and writes, deletions, folder changes and
+   ``dir_fd`` tricks outside the work folder. Its tables
    and the functions it calls are bound into the hook itself (defaults that cannot be replaced
    without an audit event it refuses), not looked up where the model's code can change them;
 6. either run a test file's ``test_*`` functions (``mode: tests``, what proxy rewards use), or
@@ -272,8 +275,11 @@ def resolve(path, cwd, _lstat=os.lstat, _readlink=os.readlink):
     return "/" + "/".join(done)
 
 
-def install_guard(workdir, readable_roots, channel, nonce):
+def install_guard(workdir, readable_roots, channel, nonce, hidden=(), own_file=None):
     """Refuse what the sandbox forbids, and say so on the result channel as it happens.
+
+    ``hidden``: paths never to be read or listed, even inside a readable root (site-packages
+    inside the standard library's folder); ``own_file`` (this file) is readable even there.
 
     Everything the hook uses is bound into it as a default argument: the model's code cannot
     replace a default without an ``object.__setattr__`` event, which the hook refuses.
@@ -282,6 +288,8 @@ def install_guard(workdir, readable_roots, channel, nonce):
 
     workdir = os.path.realpath(workdir)
     roots = tuple(os.path.realpath(r) for r in readable_roots) + (workdir,)
+    hidden = tuple(os.path.realpath(h) for h in hidden)
+    own_file = os.path.realpath(own_file) if own_file else None
 
     def guard(
         event,
@@ -295,6 +303,9 @@ def install_guard(workdir, readable_roots, channel, nonce):
         _directory=os.O_DIRECTORY,
         _workdir=workdir,
         _roots=roots,
+        _hidden=hidden,
+        _own=own_file,
+        _listings=("os.listdir", "os.scandir"),
         _resolve=resolve,
         _getcwd=os.getcwd,
         _stat=os.stat,
@@ -364,8 +375,15 @@ def install_guard(workdir, readable_roots, channel, nonce):
                 refuse("open for writing", where)
             if not inside and ((_type(flags) is _int and flags & _directory) or is_folder(where)):
                 refuse("open a folder outside the sandbox", where)  # a dir_fd to escape with
+            if not inside and where != _own and under(where, _hidden):
+                refuse("read of installed packages", where)
             if not under(where, _roots) and where not in _devices:
                 refuse("read outside the sandbox", where)
+            return
+        if event in _listings and args and _type(args[0]) is not _int:
+            where = real(_getcwd() if args[0] is None else args[0])
+            if where is None or (not under(where, (_workdir,)) and under(where, _hidden)):
+                refuse("listing installed packages", args[0])
             return
         for name, positions in _paths:
             if event == name:
@@ -469,6 +487,7 @@ def main():
     sys.stdin.close()
     os.close(0)
     channel, nonce = settings["channel"], settings["nonce"]
+    stdlib = [p for p in sys.path if p]  # under -I -S: the standard library alone
     network = settings["bubblewrap"] or enter_network_namespace()
     set_limits(settings["limits"])
     unprivileged = drop_privileges() or os.geteuid() != 0
@@ -486,10 +505,12 @@ def main():
     sys.path.insert(0, workdir)
     for name in [m for m in sys.modules if m.partition(".")[0] in BLOCKED_MODULES]:
         del sys.modules[name]  # loaded already, it would import without an audit event
-    # the interpreter's files, and this file (tracebacks read it)
-    readable = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, __file__}
+    # the standard library, what the runner adds (time zones), this file (tracebacks read it);
+    # never what the runner hides (installed packages), even inside the standard library
+    readable = {*stdlib, *settings.get("readable", ()), __file__}
+    hidden = settings.get("hidden", ())
     if settings.get("audit_hook", True):  # off only under bubblewrap, to test it alone
-        install_guard(workdir, sorted(readable), channel, nonce)
+        install_guard(workdir, sorted(readable), channel, nonce, hidden, __file__)
     if settings["mode"] == "calls":
         run_calls(settings["module"], settings["function"], settings["calls"], channel, nonce)
     else:

@@ -6,11 +6,21 @@ bubblewrap says so once, in one line):
 - **bubblewrap** (``bwrap``, Debian package ``bubblewrap``; user namespaces, works without root):
   a root file system of only the read-only system folders and the interpreter, the run's folder
   the one writable place, no network, its own PID namespace (every process the code started
-  dies with the run), no host environment, ``/etc`` and home folders absent;
+  dies with the run), no host environment, ``/etc`` and home folders absent, and every folder
+  of installed packages inside those trees (site- and dist-packages, the folder Ripeness and
+  each imported task package came from: :func:`hidden_paths`) covered by an empty one;
 - resource limits: CPU seconds, wall time, address space, processes, open files, file size;
 - as root: the unprivileged ``nobody`` user (and a network namespace where bubblewrap is absent);
 - an audit hook in the child (``sandbox/child.py``) refusing process creation, native code,
-  network, reads and writes outside its folder: one more layer, never the only one that matters.
+  network, reads outside the standard library and its folder (and of every hidden path, even
+  one inside the standard library's folder, where pyenv keeps site-packages), writes outside
+  its folder: one more layer, never the only one that matters.
+
+The child starts as ``python -I -S``: no site module, so no site-packages on ``sys.path``, no
+``.pth`` file run, no user site. It sees the standard library and nothing installed, however
+Ripeness and a task's package are installed (virtualenv, the system interpreter's
+site-packages, Debian's dist-packages, pyenv, conda, editable): no reference solution, hidden
+test or verifier file can be read from the sandbox.
 
 Two ways to judge: :func:`run_tests` runs a test file (what proxy rewards do; its verdict can be
 forged by the code it judges, which is the proxy's documented loophole), and :func:`run_calls`
@@ -24,6 +34,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import glob
 import hashlib
 import json
 import os
@@ -34,6 +45,7 @@ import signal
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -194,15 +206,238 @@ def _environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def _mounts(workdir: Path) -> list[str]:
+PACKAGE_FOLDERS = ("site-packages", "dist-packages")
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+TASK_ENTRY_POINTS = "ripeness.tasks"  # the group users' task families are registered in
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(os.path.abspath(path))
+
+
+def _inside(path: str, roots: Sequence[str]) -> bool:
+    """Whether ``path`` is one of ``roots`` or lies below one (real, absolute paths)."""
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+def _holds_any(folder: str, paths: Sequence[str]) -> bool:
+    """Whether ``folder`` is one of ``paths`` or holds one of them."""
+    return any(_inside(path, (folder,)) for path in paths)
+
+
+def _in_packages(path: str) -> bool:
+    return any(part in PACKAGE_FOLDERS for part in path.split("/"))
+
+
+@functools.cache
+def _interpreter_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the standard library's folders, the paths that must stay visible to the child).
+
+    Never hidden: the standard library, the interpreter, its shared library's folder and the
+    system's library folders, nor any folder that holds one of them."""
+    base = {"base": sys.base_prefix, "installed_base": sys.base_prefix}
+    base |= {"platbase": sys.base_exec_prefix, "installed_platbase": sys.base_exec_prefix}
+    paths = sysconfig.get_paths(vars=base)  # the base interpreter's, not a virtualenv's
+    stdlib = {paths["stdlib"], paths["platstdlib"]}
+    stdlib |= {os.path.join(folder, "lib-dynload") for folder in list(stdlib)}
+    version = f"{sys.version_info.major}{sys.version_info.minor}"
+    for prefix in (sys.base_prefix, sys.base_exec_prefix):
+        stdlib.add(os.path.join(prefix, sys.platlibdir, f"python{version}.zip"))
+    stdlib = {_real(folder) for folder in stdlib}
+    keep = set(stdlib) | {_real(sys.executable)}
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    for folder in (
+        sysconfig.get_config_var("LIBDIR"),
+        "/lib",
+        "/lib64",
+        "/usr/lib",
+        "/usr/lib64",
+        *([f"/lib/{multiarch}", f"/usr/lib/{multiarch}"] if multiarch else []),
+    ):
+        if folder:
+            keep.add(_real(folder))
+    return tuple(sorted(stdlib)), tuple(sorted(keep))
+
+
+def _prefixes() -> list[str]:
+    return sorted(
+        {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, "/usr", "/usr/local"}
+    )
+
+
+@functools.cache
+def _installed_folders() -> tuple[str, ...]:
+    """Where this interpreter keeps installed packages (real paths), found from the running
+    interpreter: its site folders and user site, every install scheme's purelib and platlib,
+    every Python's site- and dist-packages under /usr, /usr/local and its prefixes, conda's
+    package cache and environments, pip's source checkouts (``PREFIX/src``), the folder that
+    holds the ``ripeness`` package (with its project folder, for an editable install), every
+    editable install's source tree and every ``ripeness.tasks`` entry point's package."""
+    import site
+
+    found: set[str] = set()
+    with contextlib.suppress(Exception):
+        found.update(site.getsitepackages())
+    with contextlib.suppress(Exception):
+        found.update(site.getsitepackages(_prefixes()))
+    with contextlib.suppress(Exception):
+        found.add(site.getusersitepackages())
+    for scheme in sysconfig.get_scheme_names():
+        for variables in [None, *({"base": p, "platbase": p} for p in _prefixes())]:
+            with contextlib.suppress(Exception):
+                paths = sysconfig.get_paths(scheme, vars=variables)
+                found.update(paths[key] for key in ("purelib", "platlib") if key in paths)
+    for prefix in _prefixes():
+        for pattern in (
+            "lib*/python*/site-packages",
+            "lib*/python*/dist-packages",
+            "local/lib*/python*/site-packages",
+            "local/lib*/python*/dist-packages",
+            "pkgs",
+            "envs",
+            "src",
+        ):
+            found.update(glob.glob(os.path.join(prefix, pattern)))
+    found.update(_holders(_real(str(Path(__file__).parents[1]))))  # the ripeness package
+    found.update(_installed_elsewhere())
+    return tuple(sorted({_real(p) for p in found if isinstance(p, str) and p.startswith("/")}))
+
+
+def _installed_elsewhere() -> set[str]:
+    """Installed code outside the site folders, imported or not: the source trees of editable
+    installs (pip's ``direct_url.json``) and the packages behind the task families registered
+    in the ``ripeness.tasks`` entry point group (found without importing them)."""
+    import importlib.util
+    import urllib.parse
+    from importlib import metadata
+
+    found: set[str] = set()
+    with contextlib.suppress(Exception):
+        for dist in metadata.distributions():
+            with contextlib.suppress(Exception):
+                origin = json.loads(dist.read_text("direct_url.json") or "{}")
+                url = urllib.parse.urlparse(origin.get("url", ""))
+                if origin.get("dir_info", {}).get("editable") and url.scheme == "file":
+                    found.add(urllib.parse.unquote(url.path))
+            for point in dist.entry_points:
+                if point.group != TASK_ENTRY_POINTS:
+                    continue
+                with contextlib.suppress(Exception):
+                    top = point.value.partition(":")[0].strip().partition(".")[0]
+                    spec = importlib.util.find_spec(top)  # a top-level name: nothing runs
+                    places = list(spec.submodule_search_locations or []) or [spec.origin]
+                    found.update(_to_hide([p for p in places if isinstance(p, str) and p]))
+    return found
+
+
+def _holders(place: str) -> set[str]:
+    """The folder that holds a package folder or module file, and the project folder around
+    it when that folder is a project's ``src`` (an editable install's source tree)."""
+    holder = os.path.dirname(place)
+    found = {holder}
+    project = os.path.dirname(holder)
+    if os.path.basename(holder) == "src" and any(
+        os.path.exists(os.path.join(project, name)) for name in PROJECT_MARKERS
+    ):
+        found.add(project)
+    return found
+
+
+_MODULE_PLACES: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _module_places(name: str, module: object) -> tuple[str, ...]:
+    """What to hide of an imported top-level module that is not the standard library's (a
+    task's verifier, Ripeness, the caller's own code): the folder it came from, or the module
+    itself where that folder must stay visible."""
+    try:
+        path = getattr(module, "__path__", None)
+        places = list(path) if path is not None else [module.__file__]
+    except Exception:  # noqa: BLE001 - no file (built in, a namespace stand-in), an odd __path__
+        return ()
+    places = [p for p in places if isinstance(p, str) and p]
+    key = (name, "\0".join(places))
+    if key not in _MODULE_PLACES:
+        _MODULE_PLACES[key] = tuple(sorted(_to_hide(places)))
+    return _MODULE_PLACES[key]
+
+
+def _to_hide(places: Sequence[str]) -> set[str]:
+    """For a module's file or package folders: the folders that hold them (the module itself
+    where that folder must stay visible); nothing for the standard library's."""
+    stdlib, keep = _interpreter_paths()
+    found: set[str] = set()
+    for place in places:
+        real = _real(place)
+        if _inside(real, stdlib) and not _in_packages(real):
+            continue  # a standard module
+        for holder in _holders(real):
+            found.add(real if _holds_any(holder, keep) else holder)
+    return found
+
+
+def hidden_paths() -> list[str]:
+    """What sandboxed code must not see, as real paths: every folder of installed packages,
+    every ``sys.path`` entry outside the standard library, the folder each imported top-level
+    module outside the standard library came from (so a task's verifier and hidden tests are
+    hidden wherever its package lives), less anything that holds the standard library, the
+    interpreter or the system's libraries.
+
+    Under bubblewrap each of these inside a bound tree is covered by an empty one; the audit
+    hook refuses reading or listing any of them, even inside the standard library's folder."""
+    stdlib, keep = _interpreter_paths()
+    candidates = set(_installed_folders())
+    for entry in list(sys.path):
+        if isinstance(entry, str):
+            candidates.add(_real(entry or os.getcwd()))
+    for name, module in list(sys.modules.items()):
+        if "." not in name and module is not None:
+            candidates.update(_module_places(name, module))
+    return sorted(
+        path
+        for path in candidates
+        if not _holds_any(path, keep) and not (_inside(path, stdlib) and not _in_packages(path))
+    )
+
+
+def _readable_extras() -> list[str]:
+    """What the child may read besides the standard library: the time zone database."""
+    zones = sysconfig.get_config_var("TZPATH") or ""
+    return sorted({_real(p) for p in zones.split(os.pathsep) if p.startswith("/")})
+
+
+def _masks(hidden: Sequence[str], bound: Sequence[str]) -> list[str]:
+    """bubblewrap arguments covering each hidden path inside a bound tree: an empty tmpfs over
+    a folder, /dev/null over a file."""
+    args: list[str] = []
+    covered: list[str] = []
+    for path in sorted(hidden):  # a folder before what it holds
+        if not _inside(path, bound) or _inside(path, covered) or os.path.islink(path):
+            continue
+        if os.path.isdir(path):
+            args += ["--tmpfs", path]
+        elif os.path.isfile(path):
+            args += ["--ro-bind", "/dev/null", path]
+        else:
+            continue
+        covered.append(path)
+    return args
+
+
+def _mounts(workdir: Path, hidden: Sequence[str] = ()) -> list[str]:
     """bubblewrap's view: system folders and the interpreter read-only, the run's folder
-    writable, nothing else of the host (no /etc, no home folders, no project files)."""
+    writable, nothing else of the host (no /etc, no home folders, no project files), and every
+    hidden path inside those trees (installed packages, task packages) covered up."""
     args = ["--ro-bind", "/usr", "/usr"]
+    bound = ["/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
+            bound.append(top)
+    # before the interpreter's prefix, which may lie under /tmp (a throwaway environment)
+    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     prefixes = {os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix)}
     for prefix in sorted(prefixes):
         if not prefix.startswith("/usr/"):
@@ -210,27 +445,31 @@ def _mounts(workdir: Path) -> list[str]:
             for parent in reversed(Path(prefix).parents[:-1]):
                 args += ["--perms", "0755", "--dir", str(parent)]
             args += ["--ro-bind", prefix, prefix]
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+            bound.append(prefix)
+    args += _masks(hidden, [_real(p) for p in bound])
     args += ["--bind", str(workdir), str(workdir), "--ro-bind", str(CHILD), CHILD_INSIDE]
     return args
 
 
-def _command(workdir: Path, bwrap: str | None) -> list[str]:
+def _command(workdir: Path, bwrap: str | None, hidden: Sequence[str] = ()) -> list[str]:
+    # -I: no environment variables, no user site; -S: no site module, so no site-packages on
+    # sys.path and no .pth file run; -B: no bytecode written
     python = os.path.realpath(sys.executable)
     if bwrap is None:
-        return [python, "-I", "-B", str(CHILD)]
+        return [python, "-I", "-S", "-B", str(CHILD)]
     root = os.geteuid() == 0
     return [
         bwrap,
         *_namespaces(root),
         "--die-with-parent",
         "--new-session",
-        *_mounts(workdir),
+        *_mounts(workdir, hidden),
         "--chdir",
         str(workdir),
         "--",
         python,
         "-I",
+        "-S",
         "-B",
         CHILD_INSIDE,
     ]
@@ -407,10 +646,11 @@ def _run(workdir: Path, settings: dict, limits: Limits) -> SandboxResult:
         _warn_once(describe_isolation())
     read_end, write_end = os.pipe()
     as_uid = NOBODY if os.geteuid() == 0 else os.getuid()
+    hidden = hidden_paths()
     # outside the run's folder, so the code cannot swap it for a link to a file of ours
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            _command(workdir, bwrap),
+            _command(workdir, bwrap, hidden),
             cwd=workdir,
             env=_environment(workdir),
             stdin=subprocess.PIPE,
@@ -431,6 +671,8 @@ def _run(workdir: Path, settings: dict, limits: Limits) -> SandboxResult:
             "channel": write_end,
             "limits": child_limits,
             "bubblewrap": bwrap is not None,
+            "hidden": hidden,
+            "readable": _readable_extras(),
             "audit_hook": bwrap is None or os.environ.get(AUDIT_SWITCH, "1") != "0",
         }
         with contextlib.suppress(BrokenPipeError):
