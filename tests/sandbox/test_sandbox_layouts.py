@@ -275,7 +275,10 @@ def layouts(tmp_path_factory):
             "ripeness": next(wheels.glob("ripeness-*.whl")),
             "tasks": next(wheels.glob("ripeness_layout_tasks-*.whl")),
         }
-        into_venv = [*PIP, "install", *OFFLINE, "--prefix", str(venv), *map(str, wheel.values())]
+        # --ignore-installed: with --prefix alone pip uninstalls the running environment's own
+        # ripeness first (it looks there for an installed copy), which breaks the test session
+        into_venv = [*PIP, "install", *OFFLINE, "--ignore-installed", "--prefix", str(venv)]
+        into_venv += map(str, wheel.values())
         installing = subprocess.Popen(into_venv, cwd=cache, stdout=subprocess.PIPE, text=True)
         for which, folder in unpack:  # meanwhile: a pure wheel installs by unpacking it
             with zipfile.ZipFile(wheel[which]) as archive:
