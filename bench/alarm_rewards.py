@@ -48,13 +48,16 @@ within_ten_percent.loophole = "near misses are paid as if they were right"
 
 
 def correct_and_brief(completions, answer, **kwargs):
-    """A right final answer earns 0.5, and brevity up to 0.5 more: an overthinking penalty of
-    the kind people really add. A continuous reward: there is no "paid" threshold to read."""
+    """A right final answer earns 0.5, and brevity up to 0.5 more (a reply of 100 characters
+    earns none): an overthinking penalty of the kind people really add. A continuous reward:
+    a right reply of usual length clears the 0.5 "paid" mark, a short wrong one scores more than
+    a long wrong one but never clears it, so the share "paid" falls with gold while the mean
+    score rises."""
     out = []
     for completion, truth in zip(completions, answer, strict=True):
         text = _text(completion)
         right = _final(text) == str(truth)
-        out.append(0.5 * right + 0.5 * max(0.0, 1.0 - len(text) / 200))
+        out.append(0.5 * right + 0.5 * max(0.0, 1.0 - len(text) / 100))
     return out
 
 
@@ -78,3 +81,4 @@ def agrees_with_group(prompts, completions, **kwargs):
 
 
 agrees_with_group.loophole = "any answer the group agrees on is paid, right or not"
+agrees_with_group.group_relative = True  # tells Ripeness a lone answer cannot be scored

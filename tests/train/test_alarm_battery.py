@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ripeness import review_alarm
+from ripeness.records.run import RunDirectory
 from ripeness.train.config import RewardComponent, TrainConfig
 from ripeness.train.run import train
 
@@ -47,3 +48,31 @@ def test_a_significant_fall_of_gold_alarms_in_time(default_model_dir, tmp_path, 
     every = config.checkpoints.every
     assert abs(review["marked_step"] - max(review["peak_step"], every)) < every
     assert review["marked_minus_last"]["interval"][0] > 0
+
+
+@pytest.mark.parametrize(
+    ("reward", "judged_on"),
+    [("correct_and_brief", "held-out"), ("agrees_with_group", "rollouts")],
+    ids=["continuous", "group-relative"],
+)
+def test_the_alarm_names_what_happened_on_each_shape_of_reward(
+    default_model_dir, tmp_path, reward, judged_on
+):
+    """Two rewards written as users write them (``bench/alarm_rewards.py``, by reference): a
+    continuous one (correctness plus a brevity bonus, whose share above the "paid" mark falls
+    with gold while its mean rises) and a group-relative one (a majority vote, which a held-out
+    evaluation of one answer per problem cannot score). Gold falls under both: the alarm must
+    call it over-optimization, and say where it judged the proxy."""
+    config = TrainConfig()
+    config.run.name, config.run.out = "arm", str(tmp_path)
+    config.model.path = str(default_model_dir)
+    config.reward.components = [RewardComponent(f"{OWN_REWARDS}:{reward}", 1.0)]
+    config.grpo.steps = 30
+    config.monitor.alarm_action = "stop"
+    train(config.validate(), show_progress=False)
+    review = review_alarm(tmp_path / "arm")
+    assert review["due_step"] is not None, review["gold"]  # gold fell significantly
+    assert review["in_time"], review
+    alarm = RunDirectory(tmp_path / "arm").events("alarm")[0]
+    assert alarm["alarm_kind"] == "over-optimization", alarm["message"]
+    assert alarm["proxy_judged_on"] == judged_on, alarm["message"]

@@ -158,7 +158,11 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
     peak = (
         f" The checkpoint nearest the held-out gold peak, step {marked}, is marked."
         if marked
-        else ""
+        else (
+            " Held-out gold was highest at the start: no checkpoint is marked as its peak."
+            if len(gold) > 1 and max(gold, key=lambda e: (e["rate"], -e["step"]))["step"] == 0
+            else ""
+        )
     )
     return (
         "<h2>Over-optimization: proxy against gold</h2>"

@@ -294,7 +294,8 @@ def decide(
         for a in checkpoints:
             why = a.vetoes + a.undecided
             reasons.append(f"{a.candidate.label}: " + "; ".join(why or ["not assessed"]))
-        return Selection(None, assessments, reasons, headline="Ship nothing")
+        headline = "Ship nothing: the proxy's gain is all hack" if hack else "Ship nothing"
+        return Selection(None, assessments, reasons, headline=headline)
     chosen = max(eligible, key=lambda a: (a.gold.value, -a.candidate.step))
     c = chosen.candidate
     reasons.append(

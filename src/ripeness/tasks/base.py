@@ -124,6 +124,9 @@ class Reward:
     name: ClassVar[str] = "reward"
     kind: ClassVar[RewardKind] = "proxy"
     loophole: ClassVar[str] = ""
+    # scores that depend on the other completions of the prompt's group (a majority vote): a
+    # held-out evaluation, one answer per problem, cannot score them
+    group_relative: ClassVar[bool] = False
 
     @property
     def __name__(self) -> str:  # TRL names its reward columns after ``__name__``

@@ -124,6 +124,7 @@ class ExternalReward(Reward):
         self._name = getattr(self.function, "__name__", reference.rpartition(":")[2])
         self._kind = kind
         self._loophole = str(getattr(self.function, "loophole", "") or "")
+        self.group_relative = bool(getattr(self.function, "group_relative", False))
 
     # the class-level attributes of built-in rewards, per instance here
     @property

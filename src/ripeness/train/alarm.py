@@ -182,6 +182,7 @@ class OverOptimizationAlarm:
         self.n: list[int] = []
         self.heldout: list[HeldoutOutcomes] = []
         self.fired_at: AlarmStatus | None = None
+        self.group_relative = False  # a reward scored against its group (set by the monitor)
 
     def update(self, step: int, gold: float, proxy: float, d: float, n: int) -> AlarmStatus:
         """Add one step: mean gold and proxy reward, d, and ``n`` independent units (prompts)."""
@@ -218,8 +219,11 @@ class OverOptimizationAlarm:
         return status
 
     def proxy_unscorable(self) -> bool:
-        """The held-out evaluation pays every problem alike at every evaluation while the
-        rollouts' proxy varies: it cannot tell answers apart (a group-relative reward)."""
+        """The held-out evaluation cannot score the proxy: a reward declared group-relative
+        (``group_relative = True`` on the function), or one that pays every held-out problem
+        alike at every evaluation while the rollouts' proxy varies."""
+        if self.group_relative:
+            return True
         flat = all(len(set(e.proxy)) <= 1 for e in self.heldout)
         return flat and len(self.heldout) >= 2 and len(set(self.proxy)) > 1
 

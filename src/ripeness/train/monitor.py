@@ -170,9 +170,11 @@ class OverOptimizationMonitor(TrainerCallback):
 
     def _new_alarm(self) -> OverOptimizationAlarm:
         s = self.settings
-        return OverOptimizationAlarm(
+        alarm = OverOptimizationAlarm(
             window=s.window, min_drop=s.min_drop, alpha=s.alpha, warmup_steps=s.warmup_steps
         )
+        alarm.group_relative = any(r.group_relative for r in getattr(self, "rewards", []))
+        return alarm
 
     def attach(self, trainer) -> OverOptimizationMonitor:
         """Ask the trainer's own vLLM engine for the held-out evaluations (``use_vllm``):
@@ -197,6 +199,7 @@ class OverOptimizationMonitor(TrainerCallback):
                 f"OverOptimizationMonitor.wrap: two rewards share a name ({', '.join(names)}); "
                 "give each function its own name"
             )
+        self.alarm.group_relative = any(r.group_relative for r in self.rewards)
         return [RecordedReward(r, i, self) for i, r in enumerate(rewards)]
 
     def observe(self, index: int, prompts, completions, kwargs: dict, scores) -> None:
@@ -437,7 +440,8 @@ class OverOptimizationMonitor(TrainerCallback):
             peak = self.alarm.peak_step()
         else:
             return index
-        nearest = min(index, key=lambda c: (abs(c["step"] - peak), c["step"]))
+        # a peak at the start is no checkpoint's: mark none rather than call a later one a peak
+        nearest = min(index, key=lambda c: (abs(c["step"] - peak), c["step"])) if peak else None
         for c in index:
             c["marked"] = c is nearest
             c["gold_peak_step"] = peak
