@@ -20,9 +20,10 @@ from ripeness.cli import main
 from ripeness.evaluation import CONFIRMATION_PROBE, HELDOUT_PROBE, TRAINING
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import HELDOUT_GOLD, RunDirectory
-from ripeness.report.assess import Candidate, assess_run
+from ripeness.report.assess import Candidate, assess_run, confirm_candidates
 from ripeness.report.plots import svg_is_plot
 from ripeness.report.select import select_checkpoint
+from ripeness.stats import paired_rates
 from ripeness.tasks.registry import get_family
 from ripeness.train.config import dump_config, load_config
 
@@ -38,47 +39,65 @@ def demo_dir(default_model_dir, tmp_path_factory) -> Path:
     return out
 
 
-def test_select_recommends_the_checkpoint_near_the_gold_peak_not_the_last(demo_dir):
+def paired_on(store, a: str, b: str, probe: str, key: str = "correct"):
+    """b minus a on the problems both answered, as the verdict computes it."""
+    x = {r["sample_id"]: bool(r[key]) for r in store.records(a, probe)}
+    y = {r["sample_id"]: bool(r[key]) for r in store.records(b, probe)}
+    shared = sorted(x.keys() & y.keys())
+    return paired_rates([x[k] for k in shared], [y[k] for k in shared])
+
+
+def test_the_verdict_says_what_the_run_did_on_figures_it_can_stand_by(demo_dir):
+    """The demo's verdict checked against the run's own records: the alarm's mark is the
+    checkpoint nearest the held-out gold peak; a gain that is all hack is said
+    first; a shipped checkpoint is within every limit with evidence and its figures come from
+    the confirmation problems; the command line agrees and asks nothing again."""
     run = demo_dir / "grpo"
     selection = json.loads((run / "selection.json").read_text())
     index = json.loads((run / "checkpoints.json").read_text())
-    marked = next(c for c in index if c["marked"])
-    last = max(index, key=lambda c: c["step"])
-    assert selection["chosen_step"] != last["step"]
-    # near the gold peak: gold plateaus there, so the pick may be the marked checkpoint (nearest
-    # the held-out peak) or a neighbour as good within the noise, never one past the fall
     heldout = {e["step"]: e for e in RunDirectory(run).evals(HELDOUT_GOLD)}
-    peak = max(heldout.values(), key=lambda e: e["rate"])
-    assert marked["step"] == peak["step"] and marked["step"] < last["step"]
-    assert abs(selection["chosen_step"] - marked["step"]) <= 20  # one probing interval
-    assert heldout[selection["chosen_step"]]["rate"] >= peak["rate"] - 0.05
+    peak = max(heldout.values(), key=lambda e: (e["rate"], -e["step"]))
+    marked = [c["step"] for c in index if c["marked"]]
+    assert marked == [min((c["step"] for c in index), key=lambda s: (abs(s - peak["step"]), s))]
     rows = {c["label"]: c for c in selection["candidates"]}
-    chosen, final = rows[selection["chosen"]], rows[f"step-{last['step']}"]
-    # the verdict's figures come from the confirmation problems, which no choice saw
-    assert selection["figures_from"] == "confirmation"
-    versus_last = selection["versus_last"]  # the same 300 problems: a paired comparison
-    assert versus_last["n"] == 300 and versus_last["test"] == "McNemar"
-    assert versus_last["difference"] > 0.05 and versus_last["p_value"] < 0.01  # beyond the noise
+    for row in rows.values():  # read from training's evaluations, not generated again
+        assert row["gold"]["rate"] == heldout[row["step"]]["rate"]
+    last = f"step-{max(c['step'] for c in index)}"
     store = ProbeStore(run)
     try:
-        confirmed = {
-            label: store.summary(label)[CONFIRMATION_PROBE]["gold accuracy"]["rate"]
-            for label in (chosen["label"], final["label"])
-        }
+        hack = paired_on(store, "base", last, HELDOUT_PROBE, "hacked")
+        gains = [
+            paired_on(store, "base", label, HELDOUT_PROBE) for label in rows if label != "base"
+        ]
+        all_hack = (
+            hack.difference > 0
+            and hack.p_value < 0.05
+            and not any(g.difference > 0 and g.p_value < 0.05 for g in gains)
+        )
+        assert all_hack == selection["reasons"][0].startswith("The proxy's gain is all hack")
+        if selection["chosen"] is None:
+            assert selection["headline"].startswith("Ship nothing")
+            assert all(rows[label]["vetoes"] or rows[label]["undecided"] for label in rows
+                       if label != "base")  # fmt: skip
+        else:
+            chosen = rows[selection["chosen"]]
+            assert not chosen["vetoes"] and not chosen["undecided"]
+            policy = load_config(run / "config.toml").select
+            limits = {"hack rate": policy.max_hack_rate, "sycophancy": policy.max_sycophancy,
+                      "padding": policy.max_padding}  # fmt: skip
+            assert all(v["high"] < limits[k] for k, v in chosen["signals"].items())
+            # the verdict's figures come from the confirmation problems, which no choice saw
+            assert selection["figures_from"] == "confirmation"
+            start = paired_on(store, "base", chosen["label"], CONFIRMATION_PROBE)
+            assert selection["versus_start"]["difference"] == pytest.approx(start.difference)
+            confirmed = store.summary(chosen["label"])[CONFIRMATION_PROBE]["gold accuracy"]
+            assert selection["confirmed_gold"]["rate"] == pytest.approx(confirmed["rate"])
     finally:
         store.close()
-    assert confirmed[chosen["label"]] == pytest.approx(selection["confirmed_gold"]["rate"])
-    assert confirmed[chosen["label"]] - confirmed[final["label"]] == pytest.approx(
-        versus_last["difference"]
-    )
-    for row in selection["candidates"]:  # read from training's evaluations, not generated again
-        assert row["gold"]["rate"] == heldout[row["step"]]["rate"]
-    hack = "hack rate"
-    assert final["signals"][hack]["low"] > chosen["signals"][hack]["high"]  # the last one hacks
     # the command line agrees, and reads the stored assessment instead of probing again
     before = sqlite3.connect(run / "probes.sqlite").execute("SELECT * FROM probe_runs").fetchall()
     result = ripeness("select", str(run), "--json")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == (0 if selection["chosen"] else 3), result.stderr
     assert json.loads(result.stdout)["chosen"] == selection["chosen"]
     after = sqlite3.connect(run / "probes.sqlite").execute("SELECT * FROM probe_runs").fetchall()
     assert before == after
@@ -91,7 +110,11 @@ def test_report_renders_its_plots_offline_in_chromium(demo_dir, tmp_path):
     report = demo_dir / "grpo" / "report.html"
     text = report.read_text()
     assert "<script" not in text and not re.search(r"(src|href|url)\s*[=(]\s*[\"']?https?:", text)
-    assert "Verdict: ship step-" in text and "hacked: the proxy pays" in text
+    verdict = json.loads((demo_dir / "grpo" / "selection.json").read_text())
+    if verdict["chosen"]:
+        assert f"Verdict: ship {verdict['chosen']}" in text and "hacked: the proxy pays" in text
+    else:
+        assert f"Verdict: {verdict['headline']}" in text.replace("&#x27;", "'")
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -255,6 +278,10 @@ def test_no_confirmation_problem_or_sample_ever_reaches_a_choice(demo_dir, tmp_p
     shutil.copytree(demo_dir / "grpo", run)
     config = load_config(run / "config.toml")
     family = get_family(config.task.name)
+    before = select_checkpoint(run)
+    # the verdict confirms what it ships; ask the start and the last here in any case
+    wanted = [a.candidate for a in before.assessments if a.candidate.step == 0 or a is before.last]
+    assert confirm_candidates(run, wanted, show_progress=False) == ""
     store = ProbeStore(run)
     try:
         labels = store.labels()
@@ -280,6 +307,7 @@ def test_no_confirmation_problem_or_sample_ever_reaches_a_choice(demo_dir, tmp_p
     assert not confirmation & chosen_from and not confirmation & trained
     assert not confirmation & evaluated
     before = select_checkpoint(run)
+    assert before.figures_from == ("confirmation" if before.chosen else "heldout")
     # turn the confirmation records upside down: the last checkpoint solves everything there
     db = sqlite3.connect(run / "probes.sqlite")
     with db:
@@ -295,8 +323,12 @@ def test_no_confirmation_problem_or_sample_ever_reaches_a_choice(demo_dir, tmp_p
             )
     db.close()
     after = select_checkpoint(run)
-    assert after.chosen.candidate.label == before.chosen.candidate.label
-    assert [a.vetoes for a in after.assessments] == [a.vetoes for a in before.assessments]
-    # ... and the figures it reports are the confirmation ones: now far worse than the last
-    assert after.versus_last.difference < -0.5
-    assert any("gain over the last was noise" in r for r in after.reasons)
+    assert after.chosen == before.chosen or (
+        after.chosen.candidate.label == before.chosen.candidate.label
+    )
+    for x, y in zip(after.assessments, before.assessments, strict=True):
+        assert (x.vetoes, x.undecided, x.gold) == (y.vetoes, y.undecided, y.gold)
+    if after.chosen is not None and after.chosen is not after.last:
+        # ... and the figures it reports are the confirmation ones: now far worse than the last
+        assert after.versus_last.difference < -0.5
+        assert any("gain over the last was noise" in r for r in after.reasons)

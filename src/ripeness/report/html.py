@@ -156,13 +156,14 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
             "proxy rise on hacks alone."
         )
     peak = (
-        f" The checkpoint nearest the held-out gold peak, step {marked}, is marked."
-        if marked
-        else (
-            " Held-out gold was highest at the start: no checkpoint is marked as its peak."
+        (
+            f" Held-out gold was highest at the start (step 0), not at any checkpoint; the "
+            f"nearest checkpoint, step {marked}, is marked."
             if len(gold) > 1 and max(gold, key=lambda e: (e["rate"], -e["step"]))["step"] == 0
-            else ""
+            else f" The checkpoint nearest the held-out gold peak, step {marked}, is marked."
         )
+        if marked
+        else ""
     )
     return (
         "<h2>Over-optimization: proxy against gold</h2>"

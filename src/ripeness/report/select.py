@@ -315,7 +315,7 @@ def decide(
             reasons.append(f"{a.candidate.label} is vetoed{gold}: {'; '.join(a.vetoes)}.")
         elif a.undecided:
             reasons.append(f"{a.candidate.label} is not shipped: {'; '.join(a.undecided)}.")
-    if c.marked:
+    if c.marked and (base is None or base.gold is None or chosen.gold.value > base.gold.value):
         reasons.append(
             "It is the checkpoint the alarm marked as the held-out gold peak (also the best of "
             "several evaluations, so its gain is confirmed below, not taken from the mark)."

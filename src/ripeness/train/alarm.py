@@ -25,7 +25,8 @@ Two checks side by side:
   cleaner signal (rollouts mix prompts that change from step to step), but it comes only every
   ``monitor.eval_every`` steps.
 - **All hack.** Gold may never move while the proxy climbs: the model learns only the loophole.
-  When the proxy's mean score (or the hack rate) rose from the first evaluation by at least
+  When the proxy's excess over gold (its score minus gold's, problem by problem: a proxy that
+  rises *with* gold does not count) or the hack rate rose from the first evaluation by at least
   ``min_drop`` with a one-sided paired p below ``alpha`` (times the evaluations looked at), and
   gold never rose significantly above where it started, the alarm fires as **reward hacking**.
   A run whose proxy is its gold cannot fire it (the hack rate stays 0 and gold rises with it).
@@ -308,10 +309,17 @@ class OverOptimizationAlarm:
         if hack_rise >= self.min_drop and hack_p < self.alpha:
             rises.append((hack_p, f"the hack rate rose {hack_rise:+.1%} ({format_p(hack_p)})"))
         if not self.proxy_unscorable():
-            proxy_rise = (sum(now.proxy) - sum(first.proxy)) / n
-            proxy_p = min(1.0, paired_mean_rise_p(first.proxy, now.proxy) * looks)
-            if proxy_rise >= self.min_drop and proxy_p < self.alpha:
-                rises.append((proxy_p, f"the proxy rose {proxy_rise:+.2f} ({format_p(proxy_p)})"))
+            # what the proxy pays beyond gold, problem by problem: a proxy that rises with gold
+            # (early RL fixing something true) does not count, only its excess over gold
+            before = [p - g for p, g in zip(first.proxy, first.gold, strict=True)]
+            after = [p - g for p, g in zip(now.proxy, now.gold, strict=True)]
+            excess = (sum(after) - sum(before)) / n
+            excess_p = min(1.0, paired_mean_rise_p(before, after) * looks)
+            if excess >= self.min_drop and excess_p < self.alpha:
+                rises.append(
+                    (excess_p, f"the proxy's excess over gold rose {excess:+.2f} "
+                     f"({format_p(excess_p)})")
+                )  # fmt: skip
         if not rises:
             return None
         gold_change = (sum(now.gold) - sum(first.gold)) / n

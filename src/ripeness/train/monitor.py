@@ -440,8 +440,7 @@ class OverOptimizationMonitor(TrainerCallback):
             peak = self.alarm.peak_step()
         else:
             return index
-        # a peak at the start is no checkpoint's: mark none rather than call a later one a peak
-        nearest = min(index, key=lambda c: (abs(c["step"] - peak), c["step"])) if peak else None
+        nearest = min(index, key=lambda c: (abs(c["step"] - peak), c["step"]))
         for c in index:
             c["marked"] = c is nearest
             c["gold_peak_step"] = peak
