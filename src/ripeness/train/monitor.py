@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
@@ -38,6 +39,7 @@ from ripeness.evaluation import TRAINING, checkpoint_label, mixed_reward, score_
 from ripeness.models.generate import generate_chat
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import (
+    ALL_TRUNCATED,
     HELDOUT_GOLD,
     HELDOUT_PROXY,
     RunDirectory,
@@ -151,6 +153,7 @@ class OverOptimizationMonitor(TrainerCallback):
         self._measure_kl = False  # decided at train begin, from beta and the logging steps
         self.main = True  # the process that writes (rank 0 of several)
         self.engine = None  # TRL's vLLM engine, once attached
+        self._warned_truncation = False  # the console hears of all-truncated steps once
 
     @classmethod
     def for_run(
@@ -248,6 +251,8 @@ class OverOptimizationMonitor(TrainerCallback):
         self._measure_kl = args.beta == 0 or not self._logs_per_step
         if self.run is None and self.main:
             self.run = RunDirectory(writable_dir(self.run_dir, "run folder"))
+        self.max_completion_length = int(args.max_completion_length)
+        self.mask_truncated = bool(getattr(args, "mask_truncated_completions", False))
         if self.config is None:
             self.config = self._config_from(args, model)
             if self.main:
@@ -320,6 +325,8 @@ class OverOptimizationMonitor(TrainerCallback):
             self.alarm.update(
                 step, metrics["gold"], metrics["proxy"], metrics["d"], metrics["prompts"]
             )
+            if self.eos_ids and stats.truncated and all(stats.truncated):
+                self._all_truncated(step, stats)
         due = step % self.settings.eval_every == 0 or step >= state.max_steps
         if due or (self.eval_on_save and control.should_save):
             self._evaluate(step)
@@ -336,6 +343,30 @@ class OverOptimizationMonitor(TrainerCallback):
                 self._evaluate(step)  # the run may stop here: evaluate where it stops
         if step >= state.max_steps or control.should_training_stop:
             control.should_save = True
+
+    def _all_truncated(self, step: int, stats) -> None:
+        """Every completion of the step ran into max_completion_length (TRL logs
+        ``completions/clipped_ratio`` = 1): record it, and say so on the console once."""
+        n, length = len(stats.truncated), self.max_completion_length
+        if self.mask_truncated:  # TRL masks truncated completions out of the loss
+            effect = "mask_truncated_completions masks them all, so the step trained on nothing"
+            fix = "raise max_completion_length or set mask_truncated_completions=False"
+        else:
+            effect = "their rewards scored unfinished replies"
+            if stats.zero_variance_groups == 1:
+                effect += " and no group's rewards differ, so its policy gradient is zero"
+            fix = "raise max_completion_length"
+        message = (
+            f"all {n} completions of step {step} hit max_completion_length={length} "
+            f"without ending: {effect}; {fix}"
+        )
+        data = {"completions": n, "max_completion_length": length, "masked": self.mask_truncated}
+        self.run.record_event(step, ALL_TRUNCATED, message, data)
+        if not self._warned_truncation:  # one line, above TRL's progress bar if it shows
+            from tqdm.auto import tqdm
+
+            self._warned_truncation = True
+            tqdm.write(f"warning: {message} (each such step is in the records)", file=sys.stderr)
 
     def status(self) -> str:
         """The progress bar's line: the latest step's figures, held-out gold, the alarm."""
