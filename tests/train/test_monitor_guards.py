@@ -1,5 +1,5 @@
 """The public monitor in a user's TRL script where a run goes wrong: steps whose completions
-were all cut off (their gradient silently zero).
+were all cut off (their gradient silently zero), and a resume after the alarm's stop.
 
 The script is the quick-start shape of ``test_monitor_in_trl_script.py``; its gold and proxy
 are chosen so that a tiny model shows each case within a few steps.
@@ -131,3 +131,37 @@ def test_steps_whose_completions_were_all_cut_off_are_recorded_warned_and_report
     assert notice, "the report names the steps whose completions were all cut off"
     assert "at 3 of 3 steps (steps 1-3)" in notice.group(1)
     assert "max_completion_length=8" in notice.group(1)
+
+
+def test_a_script_resumed_after_the_alarms_stop_trains_no_step(trained_model_dir, tmp_path):
+    # a high learning rate wrecks the format the gold checks: the held-out check fires, and
+    # the alarm stops the run where it fired, saving a checkpoint there
+    done = run_script(tmp_path, trained_model_dir, length=48, mask=False, lr=3e-2, steps=4)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out, run_dir = tmp_path / "out", tmp_path / "run"
+    run = RunDirectory.open_existing(run_dir)
+    try:
+        alarms = run.events("alarm")
+        assert len(alarms) == 1 and alarms[0]["action"] == "stop"
+        stop = alarms[0]["step"]
+        assert stop < 4
+        before = (run.steps(), run.evals(), run.events(), run.checkpoints())
+    finally:
+        run.close()
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == [f"checkpoint-{stop}"]
+
+    again = run_script(tmp_path, trained_model_dir, 48, False, 3e-2, 4, resume=True)
+    assert again.returncode != 0
+    last = again.stderr.strip().splitlines()[-1]
+    assert last.startswith("ripeness.errors.AlarmStopped: ")
+    assert f"the alarm stopped this run at step {stop}" in last
+    assert "trains no further step" in last
+    # no step trained: no new checkpoint, the trainer's state and the records as they were
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == [f"checkpoint-{stop}"]
+    state = json.loads((out / f"checkpoint-{stop}" / "trainer_state.json").read_text())
+    assert state["global_step"] == stop
+    run = RunDirectory.open_existing(run_dir)
+    try:
+        assert (run.steps(), run.evals(), run.events(), run.checkpoints()) == before
+    finally:
+        run.close()

@@ -34,11 +34,12 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
-from ripeness.errors import RipenessError, writable_dir
+from ripeness.errors import AlarmStopped, RipenessError, writable_dir
 from ripeness.evaluation import TRAINING, checkpoint_label, mixed_reward, score_heldout
 from ripeness.models.generate import generate_chat
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import (
+    ALARM,
     ALL_TRUNCATED,
     HELDOUT_GOLD,
     HELDOUT_PROXY,
@@ -251,6 +252,7 @@ class OverOptimizationMonitor(TrainerCallback):
         self._measure_kl = args.beta == 0 or not self._logs_per_step
         if self.run is None and self.main:
             self.run = RunDirectory(writable_dir(self.run_dir, "run folder"))
+        self._refuse_past_a_stop(state.global_step)
         self.max_completion_length = int(args.max_completion_length)
         self.mask_truncated = bool(getattr(args, "mask_truncated_completions", False))
         if self.config is None:
@@ -367,6 +369,31 @@ class OverOptimizationMonitor(TrainerCallback):
 
             self._warned_truncation = True
             tqdm.write(f"warning: {message} (each such step is in the records)", file=sys.stderr)
+
+    def _refuse_past_a_stop(self, step: int) -> None:
+        """Resumed at or after the step where the alarm stopped the run: raise AlarmStopped
+        before any step trains (as `ripeness train --resume` trains none).
+
+        transformers' loop reads ``control.should_training_stop`` only after a step, so setting
+        it here (or in ``on_step_begin``) would still train one. ``alarm_action`` other than
+        ``stop`` in the resumed script trains on past the alarm."""
+        stopped = None
+        if self.main and step and self.settings.alarm_action == "stop":
+            stops = [e for e in self.run.events(ALARM) if e.get("action") == "stop"]
+            stopped = next((e["step"] for e in stops if e["step"] <= step), None)
+        stopped = from_main(stopped)
+        if stopped is None:
+            return
+        where = self.run_dir
+        if self.main and self._owns_run:
+            self.run.close()
+            self.run = None
+        raise AlarmStopped(
+            f"{where}: the alarm stopped this run at step {stopped} (alarm_action='stop'), so "
+            f"resuming it from step {step} trains no further step; read it with `ripeness "
+            f"report {where}`, or pass alarm_action='warn' to train past the alarm",
+            stopped,
+        )
 
     def status(self) -> str:
         """The progress bar's line: the latest step's figures, held-out gold, the alarm."""
