@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # foundations
     "RipenessError": "ripeness.errors",
+    "AlarmStopped": "ripeness.errors",
     "Rate": "ripeness.stats",
     "Mean": "ripeness.stats",
     "PairedComparison": "ripeness.stats",

@@ -11,6 +11,15 @@ class RipenessError(Exception):
     """Bad input or environment; the message says what is wrong and how to fix it."""
 
 
+class AlarmStopped(RipenessError):
+    """A run the alarm stopped (``alarm_action = "stop"``) was resumed: it trains no further
+    step. ``trainer.train(resume_from_checkpoint=...)`` raises it before any step."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step  # where the alarm stopped the run
+
+
 def writable_dir(path: Path, what: str = "output folder") -> Path:
     """Create ``path`` if needed and prove it is writable, or raise a one-line error."""
     path = Path(path).expanduser()

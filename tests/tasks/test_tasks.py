@@ -1,7 +1,9 @@
 """The task protocol: gold and proxies disagree exactly where the documented loopholes say."""
 
 import json
+import re
 import threading
+from collections import Counter
 
 import pytest
 from datasets import Dataset
@@ -9,6 +11,7 @@ from datasets import Dataset
 from ripeness.errors import RipenessError
 from ripeness.tasks.arithmetic import ArithmeticFamily
 from ripeness.tasks.base import TaskItem, completion_text, split_of, to_dataset
+from ripeness.tasks.export import export_items
 from ripeness.tasks.math import MathFamily, SafeMathVerify
 from ripeness.tasks.proxies import final_answer, mentions
 from ripeness.tasks.registry import get_family
@@ -134,6 +137,77 @@ def test_reasoning_gym_splits_are_disjoint():
         {i.prompt[0]["content"] for i in heldout}
     )
     assert all(split_of(i.prompt[0]["content"].rsplit("\n\n", 1)[0]) == "heldout" for i in heldout)
+
+
+def question(item):
+    return item.prompt[0]["content"].rsplit("\n\n", 1)[0]
+
+
+# chain_sum and leg_counting have too few problems at difficulty 1 for an even share of 1000,
+# coin_flip too few at all of 1-3 together; the others have enough
+@pytest.mark.parametrize(
+    "dataset", ["chain_sum", "leg_counting", "coin_flip", "basic_arithmetic", "gcd", "ab"]
+)
+def test_the_default_reasoning_gym_export_has_distinct_problems_none_held_out(dataset):
+    """What `ripeness tasks export rg:DATASET` writes by default: 1000 over difficulties 1-3."""
+    family = get_family(f"rg:{dataset}")
+    train, notice = export_items(family, 1000, 0, [1, 2, 3], "train")
+    heldout, _ = export_items(family, 1000, 0, [1, 2, 3], "heldout")
+    questions = [question(i) for i in train]
+    assert len(set(questions)) == len(questions)  # distinct, across difficulties too
+    assert set(questions).isdisjoint(question(i) for i in heldout)
+    assert all(split_of(q) == "train" for q in questions)
+    counts = Counter(i.difficulty for i in train)
+    if dataset == "coin_flip":  # all there are, and the line says so
+        assert len(train) < 1000 and f"wrote all {len(train)}, not 1000" in notice
+    elif dataset in ("chain_sum", "leg_counting"):  # all of difficulty 1, the rest elsewhere
+        assert len(train) == 1000 and counts[1] < 334 and counts[2] + counts[3] > 666
+        assert notice.startswith(f"rg:{dataset}: only {counts[1]} distinct train problems")
+        assert "took the rest from the other difficulties" in notice
+    else:  # an even spread, as generate gives it, and nothing to say
+        assert notice is None and train == family.generate(1000, 0, [1, 2, 3])
+    for difficulty in counts:  # each problem scores against the entry it was made from
+        item = TaskItem.from_columns(
+            json.loads(json.dumps(next(i for i in train if i.difficulty == difficulty).columns()))
+        )
+        assert score(family, "gold", item, family.reference_completion(item)) == 1.0
+
+
+def test_reasoning_gym_difficulty_is_the_curriculum_level():
+    family = ReasoningGymFamily("chain_sum")
+    for difficulty, (terms, digits) in {1: (2, 1), 3: (4, 3)}.items():
+        for item in family.generate(5, seed=0, difficulties=[difficulty]):
+            numbers = re.findall(r"\d+", question(item))
+            assert len(numbers) == terms and {len(n) for n in numbers} == {digits}
+
+
+def test_reasoning_gym_rows_exported_before_levels_still_score():
+    # a difficulty-2 row written when every difficulty was built at level 0 (no "level")
+    metadata = {"dataset": "chain_sum", "difficulty": 2, "index": 0, "overrides": "{}"}
+    metadata.update(seed=15838, size=100)
+    extra = {"metadata": json.dumps(metadata)}
+    assert compute_score("rg:chain_sum", "2 - 1 = 1\nAnswer: 1", "1", extra) == 1.0
+    assert compute_score("rg:chain_sum", "Answer: 2", "1", extra) == 0.0
+
+
+def test_a_reasoning_gym_entry_that_never_comes_is_skipped(monkeypatch):
+    # arc_1d at level 2 loops for ever on some seeds (it wants more distinct colours than 9):
+    # with seed 0 at difficulty 3, on entry 5
+    import ripeness.tasks.rgym as rgym
+
+    monkeypatch.setattr(rgym, "ENTRY_SECONDS", 0.5)
+    items = ReasoningGymFamily("arc_1d").generate(20, seed=0, difficulties=[3])
+    indices = [json.loads(i.columns()["metadata"])["index"] for i in items]
+    assert len(items) == 20 and 5 not in indices and max(indices) > 5
+
+
+def test_a_reasoning_gym_level_it_cannot_make_is_named():
+    family = ReasoningGymFamily("caesar_cipher")  # its level 2 fails its own config check
+    with pytest.raises(RipenessError, match="cannot make problems at difficulty 3"):
+        family.generate(10, seed=0, difficulties=[2, 3])
+    items, notice = export_items(family, 100, 0, [2, 3], "train")
+    assert len(items) == 100 and {i.difficulty for i in items} == {2}
+    assert "reasoning-gym cannot make problems at difficulty 3 (AssertionError" in notice
 
 
 def test_math_gold_is_math_verify_on_the_final_answer():

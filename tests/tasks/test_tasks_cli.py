@@ -59,6 +59,20 @@ def test_export_writes_verl_and_trl_datasets(tmp_path):
     assert first["prompt"][0]["role"] == "user" and "hidden_tests" in first["metadata"]
 
 
+def test_the_default_verl_export_of_a_reasoning_gym_task_works(tmp_path):
+    # 1000 problems over difficulties 1-3; difficulty 1 of chain_sum holds fewer than 334
+    out = tmp_path / "train.parquet"
+    result = ripeness("tasks", "export", "rg:chain_sum", "--format", "verl", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "wrote 1000 train problems of rg:chain_sum" in result.stdout
+    notice = [line for line in result.stderr.splitlines() if line.startswith("notice: ")]
+    assert len(notice) == 1 and "took the rest from the other difficulties" in notice[0]
+    rows = Dataset.from_parquet(str(out))
+    assert len(rows) == 1000 and len(set(json.dumps(r) for r in rows["prompt"])) == 1000
+    assert set(rows["data_source"]) == {"rg:chain_sum"}
+    assert {r["difficulty"] for r in rows["extra_info"]} == {1, 2, 3}
+
+
 def test_bad_task_input_is_one_line():
     assert_one_line_error(ripeness("tasks", "stress", "chess"), "unknown task", "chess")
     assert_one_line_error(ripeness("tasks", "show", "arithmetic", "--difficulty", "x"), "1-3")

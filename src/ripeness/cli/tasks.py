@@ -201,6 +201,7 @@ def export(
     """Write problems as a dataset for TRL or veRL."""
     from datasets import Dataset
 
+    from ripeness.tasks.export import export_items
     from ripeness.tasks.registry import get_family, reward_by_name
     from ripeness.tasks.verl import verl_rows
 
@@ -211,7 +212,10 @@ def export(
     family = get_family(task)
     if reward:
         reward_by_name(family, reward)
-    items = family.generate(positive(n, "--n"), seed, parse_difficulties(difficulty), split)
+    levels = parse_difficulties(difficulty)
+    items, notice = export_items(family, positive(n, "--n"), seed, levels, split)
+    if notice:
+        typer.echo(f"notice: {notice}", err=True)
     rows = verl_rows(items, reward, split) if format == "verl" else [i.columns() for i in items]
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":

@@ -31,6 +31,16 @@ HELDOUT_GOLD = "heldout_gold"  # held-out answers gold accepts
 HELDOUT_PROXY = "heldout_proxy"  # held-out answers the training reward pays
 
 
+# the kinds of events in metrics.sqlite (``RunDirectory.events(kind)``); each row has a step,
+# a one-line message and its figures as JSON, and a resume forgets those after its step
+ALARM = "alarm"  # the alarm fired: its status and the action taken ("action")
+RESUME = "resume"  # training resumed from the checkpoint at this step
+# every completion of the step ran into max_completion_length (TRL's completions/clipped_ratio
+# was 1): its rewards scored unfinished replies, and with mask_truncated_completions the loss
+# masked them all, so the step trained on nothing (TRL issue 6220)
+ALL_TRUNCATED = "all_truncated"
+
+
 def outcomes(evaluation: dict) -> list[bool]:
     """The per-problem outcomes of a held-out evaluation row (``RunDirectory.evals``)."""
     return [c == "1" for c in evaluation.get("outcomes", "")]
@@ -219,6 +229,7 @@ class RunDirectory:
             )
 
     def record_event(self, step: int, kind: str, message: str, data: Mapping | None = None) -> None:
+        """One event at ``step`` (its ``kind``: ALARM, RESUME, ALL_TRUNCATED, ...)."""
         with self.db:
             self.db.execute(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?)",

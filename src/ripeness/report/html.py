@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ripeness.evaluation import HELDOUT_PROBE
 from ripeness.records.probes import ProbeStore
-from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory
+from ripeness.records.run import ALL_TRUNCATED, HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory
 from ripeness.report import plots
 from ripeness.report.assess import assess_run, run_config
 from ripeness.report.select import SIGNALS, Selection, select_and_confirm
@@ -37,6 +37,7 @@ figcaption { color: #555; font-size: 0.9em; }
 .score { font-size: 0.85em; color: #444; } .bad { color: #d62728; } .good { color: #2ca02c; }
 .prompt { font-weight: 600; margin-top: 1em; }
 code { background: #f2f2f2; padding: 0 0.25em; }
+.notice { border-left: 6px solid #e8a33d; background: #fdf8ee; padding: 0.5em 1.2em; }
 """
 
 
@@ -78,6 +79,7 @@ def render(run_dir: Path, selection: Selection) -> str:
         steps = run.steps()
         heldout = run.evals(HELDOUT_GOLD), run.evals(HELDOUT_PROXY)
         alarms = run.events("alarm")
+        truncated = run.events(ALL_TRUNCATED)
         index = run.checkpoints()
         marked = next((c["step"] for c in index if c.get("marked")), None)
         chosen = selection.chosen.candidate if selection.chosen else None
@@ -88,6 +90,7 @@ def render(run_dir: Path, selection: Selection) -> str:
         sections = [
             _header(config, run_dir, steps),
             _verdict(selection),
+            _truncation_notice(truncated, len(steps)),
             _curve_section(steps, heldout, config, alarms, marked, chosen),
             _checkpoint_table(selection, summaries, config.select.temperature),
             _trends_section(selection, limits),
@@ -131,6 +134,37 @@ def _verdict(selection: Selection) -> str:
         cls = "verdict"
     items = "".join(f"<li>{escape(r)}</li>" for r in selection.reasons)
     return f"<section class='{cls}' id=verdict>{head}<ul>{items}</ul></section>"
+
+
+def _truncation_notice(events: list[dict], steps: int) -> str:
+    """A line naming the steps where every completion hit max_completion_length."""
+    if not events:
+        return ""
+    first = events[0]
+    masked = any(e.get("masked") for e in events)
+    effect = (
+        "with mask_truncated_completions the loss masked them all, so those steps trained on "
+        "nothing; raise max_completion_length or set mask_truncated_completions=False"
+        if masked
+        else "their rewards scored unfinished replies; raise max_completion_length"
+    )
+    return (
+        f"<p class=notice id=truncated><b>Every completion was cut off</b> at "
+        f"max_completion_length={escape(first.get('max_completion_length'))} at "
+        f"{len(events)} of {steps} steps ({'steps' if len(events) > 1 else 'step'} "
+        f"{escape(step_ranges([e['step'] for e in events]))}): {effect}.</p>"
+    )
+
+
+def step_ranges(steps: list[int]) -> str:
+    """``[1, 2, 3, 7, 9, 10]`` as ``1-3, 7, 9-10``."""
+    runs: list[list[int]] = []
+    for step in sorted(set(steps)):
+        if runs and step == runs[-1][1] + 1:
+            runs[-1][1] = step
+        else:
+            runs.append([step, step])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:

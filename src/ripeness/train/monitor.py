@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
@@ -33,11 +34,13 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
-from ripeness.errors import RipenessError, writable_dir
+from ripeness.errors import AlarmStopped, RipenessError, writable_dir
 from ripeness.evaluation import TRAINING, checkpoint_label, mixed_reward, score_heldout
 from ripeness.models.generate import generate_chat
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import (
+    ALARM,
+    ALL_TRUNCATED,
     HELDOUT_GOLD,
     HELDOUT_PROXY,
     RunDirectory,
@@ -152,6 +155,7 @@ class OverOptimizationMonitor(TrainerCallback):
         self._measure_kl = False  # decided at train begin, from beta and the logging steps
         self.main = True  # the process that writes (rank 0 of several)
         self.engine = None  # TRL's vLLM engine, once attached
+        self._warned_truncation = False  # the console hears of all-truncated steps once
 
     @classmethod
     def for_run(
@@ -252,6 +256,9 @@ class OverOptimizationMonitor(TrainerCallback):
         self._measure_kl = args.beta == 0 or not self._logs_per_step
         if self.run is None and self.main:
             self.run = RunDirectory(writable_dir(self.run_dir, "run folder"))
+        self._refuse_past_a_stop(state.global_step)
+        self.max_completion_length = int(args.max_completion_length)
+        self.mask_truncated = bool(getattr(args, "mask_truncated_completions", False))
         if self.config is None:
             self.config = self._config_from(args, model)
             if self.main:
@@ -324,6 +331,8 @@ class OverOptimizationMonitor(TrainerCallback):
             self.alarm.update(
                 step, metrics["gold"], metrics["proxy"], metrics["d"], metrics["prompts"]
             )
+            if self.eos_ids and stats.truncated and all(stats.truncated):
+                self._all_truncated(step, stats)
         due = step % self.settings.eval_every == 0 or step >= state.max_steps
         if due or (self.eval_on_save and control.should_save):
             self._evaluate(step)
@@ -340,6 +349,55 @@ class OverOptimizationMonitor(TrainerCallback):
                 self._evaluate(step)  # the run may stop here: evaluate where it stops
         if step >= state.max_steps or control.should_training_stop:
             control.should_save = True
+
+    def _all_truncated(self, step: int, stats) -> None:
+        """Every completion of the step ran into max_completion_length (TRL logs
+        ``completions/clipped_ratio`` = 1): record it, and say so on the console once."""
+        n, length = len(stats.truncated), self.max_completion_length
+        if self.mask_truncated:  # TRL masks truncated completions out of the loss
+            effect = "mask_truncated_completions masks them all, so the step trained on nothing"
+            fix = "raise max_completion_length or set mask_truncated_completions=False"
+        else:
+            effect = "their rewards scored unfinished replies"
+            if stats.zero_variance_groups == 1:
+                effect += " and no group's rewards differ, so its policy gradient is zero"
+            fix = "raise max_completion_length"
+        message = (
+            f"all {n} completions of step {step} hit max_completion_length={length} "
+            f"without ending: {effect}; {fix}"
+        )
+        data = {"completions": n, "max_completion_length": length, "masked": self.mask_truncated}
+        self.run.record_event(step, ALL_TRUNCATED, message, data)
+        if not self._warned_truncation:  # one line, above TRL's progress bar if it shows
+            from tqdm.auto import tqdm
+
+            self._warned_truncation = True
+            tqdm.write(f"warning: {message} (each such step is in the records)", file=sys.stderr)
+
+    def _refuse_past_a_stop(self, step: int) -> None:
+        """Resumed at or after the step where the alarm stopped the run: raise AlarmStopped
+        before any step trains (as `ripeness train --resume` trains none).
+
+        transformers' loop reads ``control.should_training_stop`` only after a step, so setting
+        it here (or in ``on_step_begin``) would still train one. ``alarm_action`` other than
+        ``stop`` in the resumed script trains on past the alarm."""
+        stopped = None
+        if self.main and step and self.settings.alarm_action == "stop":
+            stops = [e for e in self.run.events(ALARM) if e.get("action") == "stop"]
+            stopped = next((e["step"] for e in stops if e["step"] <= step), None)
+        stopped = from_main(stopped)
+        if stopped is None:
+            return
+        where = self.run_dir
+        if self.main and self._owns_run:
+            self.run.close()
+            self.run = None
+        raise AlarmStopped(
+            f"{where}: the alarm stopped this run at step {stopped} (alarm_action='stop'), so "
+            f"resuming it from step {step} trains no further step; read it with `ripeness "
+            f"report {where}`, or pass alarm_action='warn' to train past the alarm",
+            stopped,
+        )
 
     def status(self) -> str:
         """The progress bar's line: the latest step's figures, held-out gold, the alarm."""
