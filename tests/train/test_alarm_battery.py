@@ -50,19 +50,14 @@ def test_a_significant_fall_of_gold_alarms_in_time(default_model_dir, tmp_path, 
     assert review["marked_minus_last"]["interval"][0] > 0
 
 
-@pytest.mark.parametrize(
-    ("reward", "judged_on"),
-    [("correct_and_brief", "held-out"), ("agrees_with_group", "rollouts")],
-    ids=["continuous", "group-relative"],
-)
-def test_the_alarm_names_what_happened_on_each_shape_of_reward(
-    default_model_dir, tmp_path, reward, judged_on
-):
-    """Two rewards written as users write them (``bench/alarm_rewards.py``, by reference): a
-    continuous one (correctness plus a brevity bonus, whose share above the "paid" mark falls
-    with gold while its mean rises) and a group-relative one (a majority vote, which a held-out
-    evaluation of one answer per problem cannot score). Gold falls under both: the alarm must
-    call it over-optimization, and say where it judged the proxy."""
+def test_a_continuous_reward_is_named_on_its_own_scale(default_model_dir, tmp_path):
+    """A continuous reward written as users write them (``bench/alarm_rewards.py``, by
+    reference): correctness plus a brevity bonus, whose share above the "paid" mark falls with
+    gold while its mean rises. Gold falls: the alarm must call it over-optimization, judged on
+    the held-out proxy's own scale. (The group-relative shape is checked in test_alarm.py: on
+    the embedded model a majority vote raised gold, 28% -> 37% in 30 steps, so it had no fall
+    to name.)"""
+    reward, judged_on = "correct_and_brief", "held-out"
     config = TrainConfig()
     config.run.name, config.run.out = "arm", str(tmp_path)
     config.model.path = str(default_model_dir)
