@@ -149,20 +149,28 @@ def selection_items(family: TaskFamily, config: TrainConfig) -> list[TaskItem]:
 
 
 def confirmation_items(family: TaskFamily, config: TrainConfig) -> list[TaskItem]:
-    """The confirmation problems: their own split, and never one that a choice looked at
-    (a family whose splits are one fixed file has none left: then this is empty)."""
+    """The confirmation problems: held-out problems (never trained on) that no choice looked
+    at: another draw, with every problem of training's evaluations and of the selection
+    assessment taken out. A family whose held-out problems are one fixed file has none left."""
     n = config.select.confirmation_problems
     if n == 0:
         return []
+    task = config.task
+    seen = {item.id for item in selection_items(family, config)}
+    seen |= {
+        item.id
+        for item in family.generate(
+            task.heldout_problems, config.run.seed + 1, task.difficulties, "heldout"
+        )
+    }
     try:
-        drawn = family.generate(n, config.run.seed + 2, config.task.difficulties, "confirmation")
+        drawn = family.generate(n + len(seen), config.run.seed + 2, task.difficulties, "heldout")
     except (RipenessError, ValueError) as exc:
         raise RipenessError(
-            f"cannot draw {n} confirmation problems of {config.task.name}: {exc}; lower "
-            "[select] confirmation_problems (0 turns the confirmation split off)"
+            f"cannot draw {n} confirmation problems of {task.name} beside the {len(seen)} "
+            f"selection ones: {exc}; lower [select] confirmation_problems (0 turns it off)"
         ) from None
-    seen = {item.id for item in selection_items(family, config)}
-    return [item for item in drawn if item.id not in seen]
+    return [item for item in drawn if item.id not in seen][:n]
 
 
 def confirmation_assessment(config: TrainConfig) -> HeldoutAssessment | None:

@@ -88,7 +88,7 @@ def sample_problems(
     """``n`` problems from one split, difficulties cycled evenly, reproducible from ``seed``.
 
     ``unique`` drops repeats, so an evaluation set counts each question once. (Difficulty 1
-    has only 900 questions, about 67 of them in each held-out split.)
+    has only 900 questions, about 135 of them held out.)
     """
     check_split(split)
     difficulties = list(difficulties)

@@ -66,31 +66,23 @@ class TaskItem:
 
 
 HELDOUT_FRACTION = 0.15
-SPLITS = ("train", "heldout", "confirmation")
+SPLITS = ("train", "heldout")
 
 
 def split_of(question: str) -> str:
-    """``"train"`` for ~85% of all questions; of the ~15% held out, half ``"heldout"`` and half
-    ``"confirmation"``.
+    """``"heldout"`` for a fixed ~15% of all questions, ``"train"`` for the rest.
 
     Decided by a hash of the text, so a held-out problem never appears in training data,
-    whatever the seed or the family. Held-out problems are what training's evaluations, the
-    alarm and checkpoint selection look at; confirmation problems are what the chosen
-    checkpoint's figures are reported on, and no choice ever sees them (the best of several
-    noisy estimates is biased upwards, so it cannot be reported on the problems it won on).
-    The train split is the one it always was, so models warm-started before keep their data.
+    whatever the seed or the family.
     """
     digest = hashlib.blake2b(question.encode(), digest_size=8).digest()
     bucket = int.from_bytes(digest, "big") / 2**64
-    if bucket >= HELDOUT_FRACTION:
-        return "train"
-    half = hashlib.blake2b(question.encode(), digest_size=8, person=b"confirm").digest()
-    return "confirmation" if half[0] & 1 else "heldout"
+    return "heldout" if bucket < HELDOUT_FRACTION else "train"
 
 
 def check_split(split: str) -> None:
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
+        raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
 
 
 def parse_metadata(value: Any) -> dict[str, Any]:
