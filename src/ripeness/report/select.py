@@ -176,7 +176,7 @@ def _assessment(candidate: Candidate, summary: dict, policy: SelectSection) -> A
     return Assessment(candidate, gold, signals, vetoes, undecided, hack)
 
 
-def select_checkpoint(run_dir: Path) -> Selection:
+def select_checkpoint(run_dir: Path, unconfirmed_why: str = "") -> Selection:
     """Apply the run's policy to its assessed checkpoints (run ``ripeness report`` first).
 
     The choice reads only the selection split; the confirmation records, where the run has
@@ -211,7 +211,7 @@ def select_checkpoint(run_dir: Path) -> Selection:
             for a in assessments
             if (records := store.records(a.candidate.label, CONFIRMATION_PROBE))
         }
-        report_figures(selection, heldout, confirmation)
+        report_figures(selection, heldout, confirmation, unconfirmed_why)
         return selection
     finally:
         store.close()
@@ -230,12 +230,7 @@ def select_and_confirm(run_dir: Path, show_progress: bool = True) -> Selection:
         or a.candidate.marked
     ]  # fmt: skip
     why = confirm_candidates(Path(run_dir), wanted, show_progress)
-    if not why:
-        return select_checkpoint(run_dir)
-    selection.reasons[1] = selection.reasons[1].replace(
-        "(set [select] confirmation_problems", f"({why}; set [select] confirmation_problems"
-    )
-    return selection
+    return select_checkpoint(run_dir, why)
 
 
 def _paired_on(records: dict[str, list[dict]], a: str, b: str, key: str = "correct"):
@@ -258,6 +253,7 @@ def decide(
     base = next((a for a in assessments if a.candidate.step == 0), None)
     checkpoints = [a for a in assessments if a.candidate.step > 0]
     reasons: list[str] = []
+    hack = _all_hack(base, checkpoints, heldout)
     scored = [a for a in assessments if a.gold is not None]
     if scored and all(a.gold.successes == 0 for a in scored):
         n = max(a.gold.n for a in scored)
@@ -269,11 +265,9 @@ def decide(
             "`ripeness tasks filter` shows the model's pass rate by level: train where it "
             "solves some but not all (or warm-start it first)."
         )
-        hack = _all_hack(base, checkpoints, heldout)
         if hack:
             reasons.append(hack)
         return Selection(None, assessments, reasons, headline=headline)
-    hack = _all_hack(base, checkpoints, heldout)
     if hack:
         reasons.append(hack)
     if not eligible:
@@ -352,10 +346,14 @@ def _all_hack(base, checkpoints, heldout) -> str | None:
 
 
 def report_figures(
-    selection: Selection, heldout: dict[str, list[dict]], confirmation: dict[str, list[dict]]
+    selection: Selection,
+    heldout: dict[str, list[dict]],
+    confirmation: dict[str, list[dict]],
+    unconfirmed_why: str = "",
 ) -> None:
     """The chosen checkpoint's figures, on the confirmation split where the run has it (read
-    here, after the choice), with plain words where they disagree with the choice."""
+    here, after the choice), with plain words where they disagree with the choice;
+    ``unconfirmed_why``: why the run has none, when it was asked for and could not be had."""
     if selection.chosen is None:
         return
     chosen = selection.chosen.candidate.label
@@ -378,8 +376,9 @@ def report_figures(
         selection.reasons.insert(
             1,
             "This run has no confirmation split: every figure here is a selection figure, "
-            "biased upwards by the choice (set [select] confirmation_problems and rerun "
-            "`ripeness report`).",
+            "biased upwards by the choice ("
+            + (f"{unconfirmed_why}; " if unconfirmed_why else "")
+            + "set [select] confirmation_problems and rerun `ripeness report`).",
         )
     split = "confirmation" if records is confirmation else "selection"
     if base is not None and base.candidate.label != chosen:
