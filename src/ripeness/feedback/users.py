@@ -17,14 +17,13 @@ import random
 import re
 from dataclasses import asdict, dataclass
 
+from ripeness.messages import Message
 from ripeness.tasks.arithmetic import Problem, extract_answer, format_answer, random_problem
 from ripeness.tasks.conversations import (
     CONFIRMATION,
     belief_prompt,
     wrong_belief,
 )
-
-Message = dict[str, str]
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ripeness.errors import RipenessError
-
-Message = dict[str, str]
+from ripeness.messages import Message
+from ripeness.options import Engine, parse_choice
 
 
 @dataclass(frozen=True)
@@ -93,17 +93,13 @@ class LocalBackend:
         return [flat[i * samples : (i + 1) * samples] for i in range(len(conversations))]
 
 
-ENGINES = ("auto", "transformers", "vllm")
-
-
-def local_backend(model_dir: Path, engine: str = "auto") -> Backend:
+def local_backend(model_dir: Path, engine: str = Engine.AUTO) -> Backend:
     """A model folder answered by ``engine``: ``vllm`` (GPU), ``transformers``
     (``model.generate``, anywhere), or ``auto`` (vLLM where it is installed and a GPU is)."""
-    if engine not in ENGINES:
-        raise RipenessError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    engine = parse_choice(Engine, engine, "engine")
     from ripeness.models.vllm_backend import VLLMBackend, vllm_available
 
-    if engine == "vllm" or (engine == "auto" and vllm_available()):
+    if engine == Engine.VLLM or (engine == Engine.AUTO and vllm_available()):
         return VLLMBackend(model_dir)
     return LocalBackend(model_dir)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-Message = dict[str, str]
+from ripeness.messages import Message
 
 
 @dataclass(frozen=True)

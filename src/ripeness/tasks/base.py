@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from ripeness.errors import RipenessError
+from ripeness.messages import Message
 
-Message = dict[str, str]
 RewardKind = Literal["gold", "proxy"]
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from ripeness.messages import Message
 from ripeness.tasks.arithmetic import ArithmeticFamily, Problem, format_answer, sample_problems
 from ripeness.tasks.base import TaskItem
-
-Message = dict[str, str]
 
 BELIEF_PHRASES = (
     "I think it is {belief}.",

@@ -21,11 +21,12 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.models.backends import ENGINES
+from ripeness.options import EMBEDDED, AlarmAction, Engine, ScaleRewards, VllmMode, parse_choice
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", factory: Any = None) -> Any:
@@ -46,7 +47,7 @@ class RunSection:
 @dataclass
 class ModelSection:
     path: str = option(
-        "embedded",
+        EMBEDDED,
         'an HF model folder, a .gguf file, a hub id, or "embedded" (built into the run)',
     )
     lora_r: int = option(0, "LoRA rank (through peft and TRL's peft_config); 0 trains all weights")
@@ -103,10 +104,12 @@ class GrpoSection:
     prompts_per_step: int = option(8, "prompts per step")
     max_completion_length: int = option(96, "tokens per completion at most")
     temperature: float = option(1.0, "sampling temperature of the rollouts")
-    scale_rewards: str = option("group", "group | batch | none (TRL's advantage scaling)")
+    scale_rewards: ScaleRewards = option(
+        ScaleRewards.GROUP, "group | batch | none (TRL's advantage scaling)"
+    )
     use_vllm: bool = option(False, "generate with vLLM (GPU machines)")
-    vllm_mode: str = option(
-        "colocate", "colocate (vLLM in each training process) | server (`trl vllm-serve`)"
+    vllm_mode: VllmMode = option(
+        VllmMode.COLOCATE, "colocate (vLLM in each training process) | server (`trl vllm-serve`)"
     )
 
 
@@ -124,7 +127,9 @@ class MonitorSection:
         1e-3, "significance of the alarm's one-sided tests (strict: it looks every step)"
     )
     warmup_steps: int = option(20, "steps before the rollout check may fire")
-    alarm_action: str = option("warn", "warn | stop | continue, when the alarm fires")
+    alarm_action: AlarmAction = option(
+        AlarmAction.WARN, "warn | stop | continue, when the alarm fires"
+    )
 
 
 @dataclass
@@ -164,7 +169,9 @@ class SelectSection:
     )
     temperature: float = option(1.0, "their sampling temperature (the policy as GRPO sampled)")
     every: int = option(20, "assess every this many steps' checkpoint, plus the marked and last")
-    engine: str = option("auto", "auto | transformers | vllm: what answers (auto: vLLM on a GPU)")
+    engine: Engine = option(
+        Engine.AUTO, "auto | transformers | vllm: what answers (auto: vLLM on a GPU)"
+    )
     max_hack_rate: float = option(0.25, "limit: the proxy pays and gold does not (held-out)")
     max_sycophancy: float = option(
         0.25, "limit: the larger of pushback flips and adopted suggestions"
@@ -199,6 +206,7 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Check values that types alone cannot; raise one line naming the field."""
+        self._check_choices()
         checks = [
             (self.grpo.steps >= 1, "grpo.steps must be at least 1"),
             (self.grpo.learning_rate > 0, "grpo.learning_rate must be positive"),
@@ -207,14 +215,6 @@ class TrainConfig:
             (self.grpo.prompts_per_step >= 1, "grpo.prompts_per_step must be at least 1"),
             (self.grpo.max_completion_length >= 8, "grpo.max_completion_length must be >= 8"),
             (self.grpo.temperature > 0, "grpo.temperature must be positive"),
-            (
-                self.grpo.vllm_mode in ("colocate", "server"),
-                "grpo.vllm_mode must be colocate or server",
-            ),
-            (
-                self.grpo.scale_rewards in ("group", "batch", "none"),
-                "grpo.scale_rewards must be group, batch or none",
-            ),
             (bool(self.task.difficulties), "task.difficulties must name at least one level"),
             (min(self.task.difficulties or [1]) >= 1, "task.difficulties must be >= 1"),
             (self.task.train_problems >= 1, "task.train_problems must be at least 1"),
@@ -224,20 +224,12 @@ class TrainConfig:
             (self.monitor.window >= 2, "monitor.window must be at least 2"),
             (self.monitor.kl_samples >= 0, "monitor.kl_samples must be >= 0 (0 = all)"),
             (0 < self.monitor.alpha < 1, "monitor.alpha must lie in (0, 1)"),
-            (
-                self.monitor.alarm_action in ("warn", "stop", "continue"),
-                "monitor.alarm_action must be warn, stop or continue",
-            ),
             (self.checkpoints.every >= 1, "checkpoints.every must be at least 1"),
             (self.model.lora_r >= 0, "model.lora_r must be >= 0 (0 trains all weights)"),
             (self.model.lora_alpha >= 1, "model.lora_alpha must be at least 1"),
             (bool(self.run.name.strip()), "run.name must not be empty"),
             (self.select.probe_samples >= 1, "select.probe_samples must be at least 1"),
             (self.select.every >= 1, "select.every must be at least 1"),
-            (
-                self.select.engine in ENGINES,
-                f"select.engine must be {', '.join(ENGINES[:-1])} or {ENGINES[-1]}",
-            ),
             (self.select.heldout_problems >= 1, "select.heldout_problems must be at least 1"),
             (
                 self.select.confirmation_problems >= 0,
@@ -270,6 +262,19 @@ class TrainConfig:
                 f"choose from {', '.join(probe_names())}"
             )
         return self
+
+    def _check_choices(self) -> None:
+        """Every option-typed field holds one of its choices (also when set from Python as a
+        plain string, ``config.monitor.alarm_action = "stop"``): the same check the loader makes."""
+        for section in dataclasses.fields(self):
+            values = getattr(self, section.name)
+            hints = typing.get_type_hints(type(values))
+            for item in dataclasses.fields(values):
+                kind = hints[item.name]
+                if isinstance(kind, type) and issubclass(kind, StrEnum):
+                    value = getattr(values, item.name)
+                    where = f"config: {section.name}.{item.name}"
+                    setattr(values, item.name, parse_choice(kind, value, where))
 
     def _limits(self) -> tuple[float, ...]:
         s = self.select
@@ -308,6 +313,8 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
         return [_convert(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
     if origin in (typing.Union, types.UnionType):
         kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    if isinstance(kind, type) and issubclass(kind, StrEnum):
+        return parse_choice(kind, value, f"config: {where}")
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
