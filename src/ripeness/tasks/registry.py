@@ -63,7 +63,7 @@ def _items(arg: str | None) -> TaskFamily:
 
     if not arg:
         raise RipenessError("name the file of problems, e.g. `items:runs/my-run/heldout.jsonl`")
-    return ItemsFamily(arg)
+    return ItemsFamily(arg, source=get_family)
 
 
 register("arithmetic", _arithmetic, "arithmetic | arithmetic:beliefs")
