@@ -85,7 +85,8 @@ class ItemsFamily(Family):
         self.path = Path(path)
         if not self.path.is_file():
             raise RipenessError(f"no held-out problems at {self.path}")
-        self.items = [as_item(row, where) for where, row in read_jsonl(self.path, "problems")]
+        rows = read_jsonl(self.path, "held-out problems")
+        self.items = [as_item(row, where) for where, row in rows]
         self.name = f"items:{self.path}"
         self.description = f"{len(self.items)} problems from {self.path}"
         self._rewards = {"gold": NoGold(), **self._source_rewards(source)}
