@@ -7,7 +7,8 @@ documented loophole. The gap between gold and proxy is the over-optimization sig
 Rewards follow TRL's reward-function contract, ``reward(prompts, completions, **columns)``,
 where the columns are the dataset's (``answer``, ``metadata``, ...): pass
 ``to_dataset(family.generate(...))`` and ``family.rewards[name]`` to ``GRPOTrainer`` as they
-are.
+are. :class:`Family` is the part the built-in families share (a reward table, gold first), so
+each declares only its problems and its rewards.
 """
 
 from __future__ import annotations
