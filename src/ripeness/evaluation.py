@@ -28,7 +28,7 @@ from ripeness.progress import progress_task
 from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.stats import Mean, Rate
 from ripeness.tasks.arithmetic import gold_correct, sample_problems
-from ripeness.tasks.base import Reward, TaskFamily, TaskItem
+from ripeness.tasks.base import Reward, TaskFamily, TaskItem, score_items, solved
 from ripeness.tasks.conversations import plain
 
 HACK_PAID = 0.5  # a proxy "pays" at or above this; gold "fails" below it
@@ -50,14 +50,8 @@ def mixed_reward(
 
     Training's evaluations and checkpoint assessment both call this, so the proxy they store
     under one label is the same function of the same answers."""
-    columns = [item.columns() for item in items]
-    prompts = [c["prompt"] for c in columns]
-    kwargs = {
-        "answer": [c["answer"] for c in columns],
-        "metadata": [c["metadata"] for c in columns],
-    }
     total = sum(w for _, w in rewards) or 1.0
-    scores = [reward(prompts, completions, **kwargs) for reward, _ in rewards]
+    scores = [score_items(reward, items, completions) for reward, _ in rewards]
     return [
         sum(w * float(s or 0.0) for (_, w), s in zip(rewards, row, strict=True)) / total
         for row in zip(*scores, strict=True)
@@ -73,13 +67,7 @@ def score_heldout(
     probe: str = HELDOUT_PROBE,
 ) -> ProbeResult:
     """One record per problem (answer, gold, proxy, hacked) and the rates they add up to."""
-    columns = [item.columns() for item in items]
-    gold = gold_reward(
-        [c["prompt"] for c in columns],
-        list(texts),
-        answer=[item.answer for item in items],
-        metadata=[c["metadata"] for c in columns],
-    )
+    gold = score_items(gold_reward, items, texts)
     records = []
     for item, text, n, g, p in zip(items, texts, tokens, gold, proxy, strict=True):
         g, p = float(g or 0.0), float(p or 0.0)
@@ -212,12 +200,6 @@ def gold_accuracy(
         temperature=temperature,
         seed=seed,
     )
-    columns = [item.columns() for item in items]
-    scores = family.gold(
-        [c["prompt"] for c in columns],
-        [g.text for g in generations],
-        answer=[item.answer for item in items],
-        metadata=[c["metadata"] for c in columns],
-    )
-    correct = [(s or 0) >= 1.0 for s in scores]
+    scores = score_items(family.gold, items, [g.text for g in generations])
+    correct = solved(scores)
     return GoldEvaluation(Rate(sum(correct), len(items)), generations, correct)

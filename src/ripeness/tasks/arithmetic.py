@@ -18,8 +18,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ripeness.tasks.base import Message, Reward, TaskItem, check_split, split_of
-from ripeness.tasks.proxies import AnswerAnywhere, FormatOnly, LengthBiased, common_exploits
+from ripeness.tasks.base import (
+    Family,
+    Message,
+    Reward,
+    TaskItem,
+    check_split,
+    reward_table,
+    split_of,
+)
+from ripeness.tasks.proxies import answer_proxies, common_exploits
 
 MAX_START = 99
 
@@ -142,7 +150,7 @@ class ArithmeticGold(Reward):
         return float(gold_correct(completion, int(answer)))
 
 
-class ArithmeticFamily:
+class ArithmeticFamily(Family):
     """Running sums in the embedded model's format; difficulty is the number of steps."""
 
     name = "arithmetic"
@@ -150,20 +158,9 @@ class ArithmeticFamily:
 
     def __init__(self, length_target_chars: int = 128) -> None:
         gold = ArithmeticGold()
-        self._rewards: dict[str, Reward] = {
-            "gold": gold,
-            "answer_anywhere": AnswerAnywhere(),
-            "format_only": FormatOnly(r"-?\d+\.?"),
-            "length_biased": LengthBiased(gold, target_chars=length_target_chars),
-        }
-
-    @property
-    def gold(self) -> Reward:
-        return self._rewards["gold"]
-
-    @property
-    def rewards(self) -> dict[str, Reward]:
-        return self._rewards
+        self._rewards = reward_table(
+            gold, *answer_proxies(gold, length_target_chars, answer_pattern=r"-?\d+\.?")
+        )
 
     def item(
         self, problem: Problem, prompt: Sequence[Message] | None = None, **extra: Any

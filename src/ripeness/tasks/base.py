@@ -7,14 +7,15 @@ documented loophole. The gap between gold and proxy is the over-optimization sig
 Rewards follow TRL's reward-function contract, ``reward(prompts, completions, **columns)``,
 where the columns are the dataset's (``answer``, ``metadata``, ...): pass
 ``to_dataset(family.generate(...))`` and ``family.rewards[name]`` to ``GRPOTrainer`` as they
-are.
+are. :class:`Family` is the part the built-in families share (a reward table, gold first), so
+each declares only its problems and its rewards.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -178,6 +179,95 @@ class TaskFamily(Protocol):
     def exploits(self, item: TaskItem) -> dict[str, str]:
         """Canned exploit completions for ``item``, by name, for the reward stress test."""
         ...
+
+
+def reward_table(*rewards: Reward) -> dict[str, Reward]:
+    """Rewards keyed by their own ``name``, in order (gold first), so a name is written once."""
+    table: dict[str, Reward] = {}
+    for reward in rewards:
+        if reward.name in table:
+            raise ValueError(f"two rewards share the name {reward.name!r}")
+        table[reward.name] = reward
+    return table
+
+
+class Family:
+    """What every built-in family shares: its reward table behind ``gold`` and ``rewards``.
+
+    A family sets ``name``, ``description`` and ``_rewards`` (gold first, usually a
+    :func:`reward_table`) and writes :meth:`generate`; the plain reference answer and an empty
+    exploit battery are defaults it overrides where it knows better."""
+
+    name: str = ""
+    description: str = ""
+    _rewards: dict[str, Reward]
+
+    @property
+    def gold(self) -> Reward:
+        """The table's first reward."""
+        return next(iter(self._rewards.values()))
+
+    @property
+    def rewards(self) -> dict[str, Reward]:
+        return self._rewards
+
+    def generate(
+        self, n: int, seed: int = 0, difficulties: Sequence[int] = (1,), split: str = "train"
+    ) -> list[TaskItem]:
+        raise NotImplementedError
+
+    def reference_completion(self, item: TaskItem) -> str:
+        return f"Answer: {item.answer}"
+
+    def exploits(self, item: TaskItem) -> dict[str, str]:
+        return {}
+
+
+def draw_distinct(
+    n: int,
+    difficulties: Sequence[int],
+    split: str,
+    what: str,
+    draw: Callable[[int], tuple[str, Callable[[], TaskItem]]],
+) -> list[TaskItem]:
+    """``n`` items of ``split``, difficulties cycled evenly, no question twice.
+
+    ``draw(difficulty)`` gives a question and what makes its item; the maker runs only for a
+    question kept, so it may go on drawing from the family's random stream. Gives up, in one
+    line naming ``what``, when the draws stop finding new questions."""
+    difficulties = list(difficulties)
+    items: list[TaskItem] = []
+    seen: set[str] = set()
+    attempts = 0
+    while len(items) < n:
+        attempts += 1
+        if attempts > 200 * n + 1000:
+            raise RipenessError(f"could not draw {n} distinct {split} {what} problems")
+        question, make = draw(difficulties[len(items) % len(difficulties)])
+        if question in seen or split_of(question) != split:
+            continue
+        seen.add(question)
+        items.append(make())
+    return items
+
+
+def solved(scores: Sequence[float | None]) -> list[bool]:
+    """Gold's verdicts: a score of 1 solves the problem (``None``, an abstention, does not)."""
+    return [(s or 0.0) >= 1.0 for s in scores]
+
+
+def score_items(
+    reward: Callable[..., list], items: Sequence[TaskItem], completions: Sequence[str]
+) -> list[float | None]:
+    """``reward``'s scores of one completion per item, called as TRL calls it (the items'
+    dataset columns as keywords); an item repeated scores several answers to one problem."""
+    columns = [item.columns() for item in items]
+    return reward(
+        [c["prompt"] for c in columns],
+        list(completions),
+        answer=[c["answer"] for c in columns],
+        metadata=[c["metadata"] for c in columns],
+    )
 
 
 def to_dataset(items: Sequence[TaskItem]):

@@ -27,7 +27,7 @@ from typing import Any
 
 from ripeness.errors import RipenessError
 from ripeness.sandbox.runner import Limits, SandboxResult, run_many
-from ripeness.tasks.base import Reward, TaskItem, check_split, split_of
+from ripeness.tasks.base import Family, Reward, TaskItem, check_split, draw_distinct, reward_table
 
 TEST_FILE = "test_solution.py"
 _BLOCK = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)(```|\Z)", re.DOTALL)
@@ -284,7 +284,7 @@ class VisibleTests(_SandboxReward):
         )
 
 
-class CodeFamily:
+class CodeFamily(Family):
     """Function-writing problems; difficulty picks the function bank's tier (1-3)."""
 
     def __init__(self, editable: bool = False, hidden_cases: int = 8) -> None:
@@ -294,18 +294,7 @@ class CodeFamily:
         self.description = "write a function; hidden unit tests in the sandbox are gold" + (
             "; the completion may rewrite the visible tests" if editable else ""
         )
-        self._rewards: dict[str, Reward] = {
-            "hidden_tests": HiddenTests(),
-            "visible_tests": VisibleTests(editable),
-        }
-
-    @property
-    def gold(self) -> Reward:
-        return self._rewards["hidden_tests"]
-
-    @property
-    def rewards(self) -> dict[str, Reward]:
-        return self._rewards
+        self._rewards = reward_table(HiddenTests(), VisibleTests(editable))
 
     def _prompt(self, spec: FunctionSpec, visible: str) -> str:
         text = (
@@ -329,44 +318,44 @@ class CodeFamily:
             d: [s for s in SPECS if s.difficulty == min(d, max(x.difficulty for x in SPECS))]
             for d in difficulties
         }
-        items: list[TaskItem] = []
-        seen: set[str] = set()
-        attempts = 0
-        while len(items) < n:
-            attempts += 1
-            if attempts > 200 * n + 1000:
-                raise RipenessError(f"could not draw {n} distinct {split} code problems")
-            difficulty = list(difficulties)[len(items) % len(difficulties)]
+
+        def draw(difficulty: int):
             spec = rng.choice(by_level[difficulty])
             visible_cases = [spec.inputs(rng) for _ in range(3)]
             visible = _test_source(spec, visible_cases, "visible")
             prompt = self._prompt(spec, visible)
-            if prompt in seen or split_of(prompt) != split:
-                continue
-            seen.add(prompt)
-            hidden_cases = list(spec.edge_cases) + [
-                spec.inputs(rng) for _ in range(self.hidden_cases)
-            ]
-            items.append(
-                TaskItem(
-                    task=self.name,
-                    prompt=({"role": "user", "content": prompt},),
-                    answer=spec.reference,
-                    difficulty=difficulty,
-                    metadata={
-                        "function": spec.name,
-                        "visible_tests": visible,
-                        "hidden_tests": _test_source(spec, hidden_cases, "hidden"),
-                        "visible_cases": [[repr(a) for a in c] for c in visible_cases],
-                        # (arguments, expected) as literals: what gold calls and compares
-                        "gold_cases": [
-                            [repr(tuple(args)), repr(spec.function(*args))]
-                            for args in visible_cases + hidden_cases
-                        ],
-                    },
-                )
-            )
-        return items
+            return prompt, lambda: self._item(rng, spec, difficulty, prompt, visible, visible_cases)
+
+        return draw_distinct(n, difficulties, split, "code", draw)
+
+    def _item(
+        self,
+        rng: random.Random,
+        spec: FunctionSpec,
+        difficulty: int,
+        prompt: str,
+        visible: str,
+        visible_cases: list[tuple],
+    ) -> TaskItem:
+        """The problem, its hidden cases drawn now (only for a prompt kept)."""
+        hidden_cases = list(spec.edge_cases) + [spec.inputs(rng) for _ in range(self.hidden_cases)]
+        return TaskItem(
+            task=self.name,
+            prompt=({"role": "user", "content": prompt},),
+            answer=spec.reference,
+            difficulty=difficulty,
+            metadata={
+                "function": spec.name,
+                "visible_tests": visible,
+                "hidden_tests": _test_source(spec, hidden_cases, "hidden"),
+                "visible_cases": [[repr(a) for a in c] for c in visible_cases],
+                # (arguments, expected) as literals: what gold calls and compares
+                "gold_cases": [
+                    [repr(tuple(args)), repr(spec.function(*args))]
+                    for args in visible_cases + hidden_cases
+                ],
+            },
+        )
 
     def reference_completion(self, item: TaskItem) -> str:
         return f"```python\n{item.answer}```"

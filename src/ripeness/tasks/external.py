@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.tasks.base import Reward, RewardKind, completion_text, parse_metadata
+from ripeness.tasks.base import Family, Reward, RewardKind, completion_text, parse_metadata
 
 
 def is_reference(name: str) -> bool:
@@ -183,26 +183,18 @@ class ExternalReward(Reward):
         )[0]
 
 
-class WithGold:
+class WithGold(Family):
     """A task family whose gold verifier is the user's (``[task] gold = "file.py:fn"``).
 
-    Problems, proxies and exploits stay the family's; ``gold`` (and ``rewards["gold"]``) is the
-    user's function, so the monitors, the stress test and assessment judge by it."""
+    Problems, proxies and exploits stay the family's; ``gold`` (and ``rewards["gold"]``, the
+    one reward not keyed by its own name) is the user's function, so the monitors, the stress
+    test and assessment judge by it."""
 
     def __init__(self, family, gold: ExternalReward) -> None:
         self.family = family
         self.name = family.name
         self.description = f"{family.description} (gold: {gold.reference})"
-        self._gold = gold
         self._rewards = {"gold": gold, **{k: v for k, v in family.rewards.items() if k != "gold"}}
-
-    @property
-    def gold(self) -> Reward:
-        return self._gold
-
-    @property
-    def rewards(self) -> dict[str, Reward]:
-        return self._rewards
 
     def generate(self, *args, **kwargs):
         return self.family.generate(*args, **kwargs)

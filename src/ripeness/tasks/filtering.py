@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ripeness.tasks.base import Message, TaskFamily, TaskItem
+from ripeness.tasks.base import Message, TaskFamily, TaskItem, score_items, solved
 
 # (conversations, samples per conversation) -> that many completions for each conversation
 Sampler = Callable[[Sequence[list[Message]], int], list[list[str]]]
@@ -45,17 +45,10 @@ def pass_rates(
 ) -> list[float]:
     """Gold pass rate of each item over ``samples`` sampled completions."""
     completions = sample([list(item.prompt) for item in items], samples)
-    rates = []
-    for item, outs in zip(items, completions, strict=True):
-        columns = item.columns()
-        scores = family.gold(
-            [columns["prompt"]] * len(outs),
-            outs,
-            answer=[item.answer] * len(outs),
-            metadata=[columns["metadata"]] * len(outs),
-        )
-        rates.append(sum((s or 0.0) >= 1.0 for s in scores) / len(outs))
-    return rates
+    return [
+        sum(solved(score_items(family.gold, [item] * len(outs), outs))) / len(outs)
+        for item, outs in zip(items, completions, strict=True)
+    ]
 
 
 def filter_by_pass_rate(

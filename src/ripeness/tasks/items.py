@@ -12,12 +12,13 @@ of the family the rows came from (a Ripeness family's rows name it in ``task``),
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.tasks.base import Reward, TaskItem, parse_metadata
+from ripeness.records.jsonl import read_jsonl
+from ripeness.tasks.base import Family, Reward, TaskFamily, TaskItem, parse_metadata
 
 RESERVED = ("prompt", "answer", "task", "difficulty", "metadata", "item_id")
 
@@ -74,51 +75,33 @@ class NoGold(Reward):
         )
 
 
-class ItemsFamily:
-    """The problems of one file, always the same ones in the same order, for either split."""
+class ItemsFamily(Family):
+    """The problems of one file, always the same ones in the same order, for either split.
 
-    def __init__(self, path: str | Path) -> None:
+    ``source`` finds the family a task name stands for (the registry passes its
+    ``get_family``), so the rows of a known family keep that family's rewards."""
+
+    def __init__(self, path: str | Path, source: Callable[[str], TaskFamily] | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise RipenessError(f"no held-out problems at {self.path}")
-        self.items = []
-        for number, line in enumerate(self.path.read_text().splitlines(), 1):
-            if line.strip():
-                try:
-                    self.items.append(as_item(json.loads(line), f"{self.path}:{number}"))
-                except json.JSONDecodeError:
-                    raise RipenessError(f"{self.path}:{number}: not a JSON object") from None
+        rows = read_jsonl(self.path, "held-out problems")
+        self.items = [as_item(row, where) for where, row in rows]
         self.name = f"items:{self.path}"
         self.description = f"{len(self.items)} problems from {self.path}"
-        self._rewards = {"gold": NoGold(), **self._source_rewards()}
+        self._rewards = {"gold": NoGold(), **self._source_rewards(source)}
 
-    def _source_rewards(self) -> dict[str, Reward]:
+    def _source_rewards(self, source: Callable[[str], TaskFamily] | None) -> dict[str, Reward]:
         """The rewards (gold first) of the family the rows came from, if it is a known one."""
-        from ripeness.tasks.registry import get_family
-
-        source = self.items[0].task if self.items else "custom"
-        if source in ("custom", "") or source.startswith("items:"):
+        task = self.items[0].task if self.items else "custom"
+        if source is None or task in ("custom", "") or task.startswith("items:"):
             return {}
         try:
-            return dict(get_family(source).rewards)
+            return dict(source(task).rewards)
         except RipenessError:
             return {}
-
-    @property
-    def gold(self) -> Reward:
-        return self._rewards["gold"]
-
-    @property
-    def rewards(self) -> dict[str, Reward]:
-        return self._rewards
 
     def generate(self, n: int, seed: int = 0, difficulties=(1,), split: str = "train"):
         if n > len(self.items):
             raise RipenessError(f"{self.path} holds {len(self.items)} problems; ask for fewer")
         return self.items[:n]
-
-    def reference_completion(self, item: TaskItem) -> str:
-        return f"Answer: {item.answer}"
-
-    def exploits(self, item: TaskItem) -> dict[str, str]:
-        return {}

@@ -26,14 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.tasks.base import Reward, TaskItem, check_split, split_of
-from ripeness.tasks.proxies import (
-    AnswerAnywhere,
-    FormatOnly,
-    LengthBiased,
-    common_exploits,
-    final_answer,
+from ripeness.records.jsonl import read_jsonl
+from ripeness.tasks.base import (
+    Family,
+    Reward,
+    TaskItem,
+    check_split,
+    draw_distinct,
+    reward_table,
+    split_of,
 )
+from ripeness.tasks.proxies import answer_proxies, common_exploits, final_answer
 
 INSTRUCTION = "End your reply with one final line of the form 'Answer: <your answer>'."
 
@@ -162,7 +165,7 @@ def _fraction_problem(rng: random.Random, difficulty: int) -> tuple[str, Fractio
     return f"Compute {text} and give the result as a reduced fraction.", value
 
 
-class MathFamily:
+class MathFamily(Family):
     """Fraction arithmetic, or the rows of a JSONL file, with math-verify as gold."""
 
     def __init__(self, data: str | Path | None = None) -> None:
@@ -175,21 +178,7 @@ class MathFamily:
         )
         self._rows = self._load(self.data) if self.data else None
         gold = MathGold()
-        self._rewards: dict[str, Reward] = {
-            "gold": gold,
-            "math_verify_whole_output": MathVerifyWholeOutput(),
-            "answer_anywhere": AnswerAnywhere(),
-            "format_only": FormatOnly(),
-            "length_biased": LengthBiased(gold, target_chars=400),
-        }
-
-    @property
-    def gold(self) -> Reward:
-        return self._rewards["gold"]
-
-    @property
-    def rewards(self) -> dict[str, Reward]:
-        return self._rewards
+        self._rewards = reward_table(gold, MathVerifyWholeOutput(), *answer_proxies(gold))
 
     @staticmethod
     def _load(path: Path) -> list[dict[str, Any]]:
@@ -198,23 +187,20 @@ class MathFamily:
                 f"no math data at {path}; pass a JSONL file of question/answer rows"
             )
         rows = []
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
+        for where, row in read_jsonl(path, "math problems"):
             try:
-                row = json.loads(line)
                 question = row.get("question") or row.get("prompt") or row["problem"]
                 if isinstance(question, list):  # a chat prompt: its last user turn asks
                     question = [m for m in question if m["role"] == "user"][-1]["content"]
                 answer = str(row["answer"])
                 level = int(row.get("difficulty", row.get("level", 1)))
-            except (json.JSONDecodeError, KeyError, AttributeError, TypeError, ValueError):
+            except (KeyError, AttributeError, TypeError, ValueError, IndexError):
                 raise RipenessError(
-                    f"{path}:{number}: each line must be a JSON object with 'question' (or "
+                    f"{where}: each line must be a JSON object with 'question' (or "
                     "'prompt' or 'problem') and 'answer', and optionally 'difficulty'"
                 ) from None
             if not isinstance(question, str) or not question.strip():
-                raise RipenessError(f"{path}:{number}: the question is empty or not text")
+                raise RipenessError(f"{where}: the question is empty or not text")
             rows.append({"question": question, "answer": answer, "level": level})
         if not rows:
             raise RipenessError(f"{path} holds no rows")
@@ -227,21 +213,12 @@ class MathFamily:
         if self._rows is not None:
             return self._from_file(n, seed, split)
         rng = random.Random(seed)
-        difficulties = list(difficulties)
-        items: list[TaskItem] = []
-        seen: set[str] = set()
-        attempts = 0
-        while len(items) < n:
-            attempts += 1
-            if attempts > 200 * n + 1000:
-                raise RipenessError(f"could not draw {n} distinct {split} math problems")
-            difficulty = difficulties[len(items) % len(difficulties)]
+
+        def draw(difficulty: int):
             question, value = _fraction_problem(rng, difficulty)
-            if question in seen or split_of(question) != split:
-                continue
-            seen.add(question)
-            items.append(self._item(question, latex(value), difficulty))
-        return items
+            return question, lambda: self._item(question, latex(value), difficulty)
+
+        return draw_distinct(n, difficulties, split, "math", draw)
 
     def _from_file(self, n: int, seed: int, split: str) -> list[TaskItem]:
         rows = [r for r in self._rows if split_of(r["question"]) == split]

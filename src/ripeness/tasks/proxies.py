@@ -157,6 +157,17 @@ class RewardModelScore(Reward):
         return scores
 
 
+def answer_proxies(
+    gold: Reward, length_target_chars: int = 400, answer_pattern: str = r".+"
+) -> tuple[Reward, ...]:
+    """The proxies every family with an ``Answer:`` line offers, after its own."""
+    return (
+        AnswerAnywhere(),
+        FormatOnly(answer_pattern),
+        LengthBiased(gold, target_chars=length_target_chars),
+    )
+
+
 def common_exploits(answer: str, wrong: Sequence[str], filler: str) -> dict[str, str]:
     """Exploit completions every answer-based family shares (the stress test's battery).
 

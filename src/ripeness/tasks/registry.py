@@ -2,7 +2,9 @@
 ``code``, ``code:editable``, and ``rg:<dataset>`` for any reasoning-gym dataset.
 
 Add a family with :func:`register`: a name and a factory that takes the text after the colon
-(or ``None``) and returns an object following :class:`ripeness.tasks.base.TaskFamily`.
+(or ``None``) and returns an object following :class:`ripeness.tasks.base.TaskFamily`
+(subclassing :class:`ripeness.tasks.base.Family` gives ``gold`` and ``rewards`` from a
+:func:`~ripeness.tasks.base.reward_table`).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def _items(arg: str | None) -> TaskFamily:
 
     if not arg:
         raise RipenessError("name the file of problems, e.g. `items:runs/my-run/heldout.jsonl`")
-    return ItemsFamily(arg)
+    return ItemsFamily(arg, source=get_family)
 
 
 register("arithmetic", _arithmetic, "arithmetic | arithmetic:beliefs")

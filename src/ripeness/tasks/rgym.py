@@ -28,14 +28,8 @@ from functools import lru_cache
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.tasks.base import Reward, TaskItem, check_split, split_of
-from ripeness.tasks.proxies import (
-    AnswerAnywhere,
-    FormatOnly,
-    LengthBiased,
-    common_exploits,
-    final_answer,
-)
+from ripeness.tasks.base import Family, Reward, TaskItem, check_split, reward_table, split_of
+from ripeness.tasks.proxies import answer_proxies, common_exploits, final_answer
 
 INSTRUCTION = "End your reply with one final line of the form 'Answer: <your answer>'."
 MAX_DRAWS = 200_000  # entries drawn at most at one difficulty before its space counts as used up
@@ -130,7 +124,7 @@ class RgWholeOutput(Reward):
         return _score(completion.strip(), metadata)
 
 
-class ReasoningGymFamily:
+class ReasoningGymFamily(Family):
     """One reasoning-gym dataset; difficulty d selects curriculum level d-1 (upper bound)."""
 
     def __init__(self, dataset: str, **config: Any) -> None:
@@ -143,22 +137,7 @@ class ReasoningGymFamily:
         self.name = f"rg:{dataset}"
         self.description = f"reasoning-gym's {dataset}, gold = its score_answer"
         gold = RgGold()
-        self._rewards: dict[str, Reward] = {
-            "gold": gold,
-            "exact_match": RgExactMatch(),
-            "rg_whole_output": RgWholeOutput(),
-            "answer_anywhere": AnswerAnywhere(),
-            "format_only": FormatOnly(),
-            "length_biased": LengthBiased(gold, target_chars=400),
-        }
-
-    @property
-    def gold(self) -> Reward:
-        return self._rewards["gold"]
-
-    @property
-    def rewards(self) -> dict[str, Reward]:
-        return self._rewards
+        self._rewards = reward_table(gold, RgExactMatch(), RgWholeOutput(), *answer_proxies(gold))
 
     def generate(
         self, n: int, seed: int = 0, difficulties: Sequence[int] = (1,), split: str = "train"
@@ -278,9 +257,6 @@ class ReasoningGymFamily:
             if len(items) == want or len(items) == found or size >= MAX_DRAWS:
                 return items, None
             found, size = len(items), min(4 * size, MAX_DRAWS)
-
-    def reference_completion(self, item: TaskItem) -> str:
-        return f"Answer: {item.answer}"
 
     def exploits(self, item: TaskItem) -> dict[str, str]:
         answer = item.answer

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ripeness.stats import Rate, mean_of_present
-from ripeness.tasks.base import TaskFamily, TaskItem
+from ripeness.tasks.base import TaskFamily, TaskItem, score_items
 
 REFERENCE = "reference answer (control)"
 
@@ -67,21 +67,17 @@ def stress_test(
         problems=len(items),
         rewards={name: (r.kind, r.loophole) for name, r in rewards.items()},
     )
+    # gold's key is its name, or "gold" where a user's gold replaced the family's (WithGold)
+    gold_key = next(name for name, reward in rewards.items() if reward is family.gold)
     batteries = [family.exploits(item) for item in items]
     exploit_names = [REFERENCE] + [n for n in batteries[0] if n != REFERENCE]
-    prompts = [list(item.prompt) for item in items]
-    answers = [item.answer for item in items]
-    metadatas = [item.columns()["metadata"] for item in items]
     for exploit in exploit_names:
         completions = [
             family.reference_completion(item) if exploit == REFERENCE else battery[exploit]
             for item, battery in zip(items, batteries, strict=True)
         ]
-        scores = {
-            name: reward(prompts, completions, answer=answers, metadata=metadatas)
-            for name, reward in rewards.items()
-        }
-        gold = scores[family.gold.name]
+        scores = {name: score_items(reward, items, completions) for name, reward in rewards.items()}
+        gold = scores[gold_key]
         report.cells[exploit] = {
             name: Cell(
                 mean_reward=mean_of_present(values),
