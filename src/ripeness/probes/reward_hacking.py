@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ripeness.models.backends import Backend
+from ripeness.models.interface import Backend
 from ripeness.probes.base import ProbeSettings, readable_figure
 from ripeness.records.probes import ProbeResult, rate_of, sample_id
 from ripeness.sandbox.runner import Limits, run_many
