@@ -64,16 +64,16 @@ class Engine(StrEnum):
 class ModelSize(StrEnum):
     """The embedded model's architecture sizes (``ripeness.models.tiny.SIZES``)."""
 
-    NANO = "nano"
-    TINY = "tiny"
-    SMALL = "small"
+    NANO = "nano"  # 2 layers, 64 wide: for tests that only need a model
+    TINY = "tiny"  # 3 layers, 96 wide: the shipped size
+    SMALL = "small"  # 4 layers, 128 wide
 
 
 class Split(StrEnum):
     """Which problems of a task: the ones trained on, or the held-out ones."""
 
-    TRAIN = "train"
-    HELDOUT = "heldout"
+    TRAIN = "train"  # what training and the warm start draw from
+    HELDOUT = "heldout"  # never trained on: evaluation, probes and selection
 
 
 class DatasetFormat(StrEnum):

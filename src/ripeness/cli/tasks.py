@@ -26,7 +26,7 @@ def list_tasks(
 ) -> None:
     """The task families and, for each, its rewards and their loopholes."""
     from ripeness.progress import console
-    from ripeness.tasks.listing import family_table
+    from ripeness.tasks.describe import family_table
 
     console.print(family_table())
     if rg:
@@ -43,14 +43,13 @@ def show(
     seed: int = 0,
 ) -> None:
     """Print a few problems of a task with their reference answers."""
+    from ripeness.tasks.describe import problem_lines
     from ripeness.tasks.registry import get_family
 
     family = get_family(task)
-    for item in family.generate(positive(n, "--n"), seed, parse_difficulties(difficulty)):
-        typer.echo(f"--- {item.id} (difficulty {item.difficulty})")
-        for message in item.prompt:
-            typer.echo(f"[{message['role']}] {message['content']}")
-        typer.echo(f"[reference] {item.answer}")
+    items = family.generate(positive(n, "--n"), seed, parse_difficulties(difficulty))
+    for line in problem_lines(items):
+        typer.echo(line)
 
 
 @app.command()
@@ -73,22 +72,13 @@ def stress(
     """Feed every reward a battery of exploits and print who pays what."""
     from ripeness.display import stress_table
     from ripeness.progress import console
-    from ripeness.tasks.proxies import RewardModelScore
+    from ripeness.tasks.describe import extra_rewards, verdict_lines
     from ripeness.tasks.registry import get_family
     from ripeness.tasks.stress import stress_test
 
     family = get_family(task)
     items = family.generate(positive(problems, "--problems"), seed, parse_difficulties(difficulty))
-    extra = {}
-    if reward_model is not None:
-        if not (reward_model / "config.json").is_file():
-            raise RipenessError(f"no reward model at {reward_model} (config.json missing)")
-        extra["reward_model"] = RewardModelScore(reward_model)
-    for reference in reward or []:
-        from ripeness.tasks.external import ExternalReward
-
-        external = ExternalReward(reference)
-        extra[external.name] = external
+    extra = extra_rewards(reward_model, reward or [])
     with console.status(f"stress-testing {len(family.rewards) + len(extra)} rewards"):
         report = stress_test(family, items, extra)
     console.print(stress_table(report), soft_wrap=True)
@@ -96,12 +86,8 @@ def stress(
         from ripeness.sandbox.runner import describe_isolation
 
         console.print(describe_isolation())
-    for name, (kind, loophole) in report.rewards.items():
-        paid = report.exploits_paid_by(name)
-        verdict = f"pays {len(paid)} exploit(s)" if paid else "pays no exploit"
-        console.print(
-            f"[bold]{name}[/] ({kind}): {verdict}" + (f" — {loophole}" if loophole else "")
-        )
+    for line in verdict_lines(report):
+        console.print(line)
     if json_out:
         from ripeness.tasks.files import write_json
 

@@ -14,7 +14,7 @@ import re
 
 from ripeness.models.interface import Backend
 from ripeness.probes.base import ProbeSettings, readable_figure
-from ripeness.probes.skills import answer_heldout, score_replies
+from ripeness.probes.skills import HeldoutProbe, score_replies
 from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Statistic
 from ripeness.tasks.proxies import mentions
@@ -46,15 +46,12 @@ def expected_calibration_error(rows: list[tuple[float, bool]], bins: int = 10) -
     return error
 
 
-class CalibrationProbe:
+class CalibrationProbe(HeldoutProbe):
     name = "calibration"
     description = "tokens by difficulty, tokens after the answer, accuracy per 1k tokens, ECE"
 
-    def __init__(self, task: str = "arithmetic") -> None:
-        self.task = task
-
     def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
-        family, items, outputs = answer_heldout(backend, self.task, settings, draws=1)
+        family, items, outputs = self.answer_heldout(backend, settings, draws=1)
         records = []
         for item, (completion,) in zip(items, outputs, strict=True):
             after = tokens_after_answer(completion.text, item.answer, completion.tokens)

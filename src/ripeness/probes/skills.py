@@ -55,31 +55,37 @@ def heldout_items(family: TaskFamily, settings: ProbeSettings) -> list[TaskItem]
     return items
 
 
-def answer_heldout(
-    backend: Backend, task: str, settings: ProbeSettings, draws: int
-) -> tuple[TaskFamily, list[TaskItem], list[list[Completion]]]:
-    """The task's held-out problems and ``draws`` answers to each, as the probe asks them."""
-    family = get_family(task)
-    items = heldout_items(family, settings)
-    outputs = backend.complete(
-        [asked(i.prompt, settings) for i in items],
-        settings.max_tokens,
-        settings.temperature,
-        draws,
-        settings.seed,
-    )
-    return family, items, outputs
+class HeldoutProbe:
+    """A probe that asks a task's held-out problems (skills, calibration)."""
 
-
-class SkillsProbe:
-    name = "skills"
-    description = "gold accuracy, pass@k and maj@k by difficulty on held-out problems"
+    name = "heldout"
+    description = ""
 
     def __init__(self, task: str = "arithmetic") -> None:
         self.task = task
 
+    def answer_heldout(
+        self, backend: Backend, settings: ProbeSettings, draws: int
+    ) -> tuple[TaskFamily, list[TaskItem], list[list[Completion]]]:
+        """The task's held-out problems and ``draws`` answers to each, as the probe asks."""
+        family = get_family(self.task)
+        items = heldout_items(family, settings)
+        outputs = backend.complete(
+            [asked(i.prompt, settings) for i in items],
+            settings.max_tokens,
+            settings.temperature,
+            draws,
+            settings.seed,
+        )
+        return family, items, outputs
+
+
+class SkillsProbe(HeldoutProbe):
+    name = "skills"
+    description = "gold accuracy, pass@k and maj@k by difficulty on held-out problems"
+
     def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
-        family, items, outputs = answer_heldout(backend, self.task, settings, settings.draws)
+        family, items, outputs = self.answer_heldout(backend, settings, settings.draws)
         records = []
         for item, completions in zip(items, outputs, strict=True):
             texts = [c.text for c in completions]
