@@ -35,7 +35,7 @@ _EXPORTS = {
     "RunDirectory": "ripeness.records.run",
     "ProbeStore": "ripeness.records.probes",
     "ProbeResult": "ripeness.records.probes",
-    "Backend": "ripeness.models.backends",
+    "Backend": "ripeness.models.interface",
     "LocalBackend": "ripeness.models.backends",
     "OpenAIBackend": "ripeness.models.backends",
     "VLLMBackend": "ripeness.models.vllm_backend",

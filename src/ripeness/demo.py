@@ -11,25 +11,21 @@ Every stage keeps what it made in ``out``, so a killed demo picks up where it st
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ripeness.defaults import DEMO_LEARNING_RATE, MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
-from ripeness.display import print_train_summary, stress_table
 from ripeness.errors import RipenessError, positive, writable_dir
-from ripeness.models.embedded import is_built
-from ripeness.progress import console, quiet_libraries
-from ripeness.records.run import RunDirectory
-from ripeness.report.html import write_report
-from ripeness.report.select import Selection
-from ripeness.tasks.arithmetic import ArithmeticFamily
-from ripeness.tasks.stress import stress_test
-from ripeness.train.config import TrainConfig, dump_config
-from ripeness.train.embedded import init_embedded_model
-from ripeness.train.run import TrainResult, resume_run, train
-from ripeness.train.sft import WarmStartConfig
+from ripeness.options import AlarmAction, ModelSize
+from ripeness.tasks.levels import levels_up_to
+
+if TYPE_CHECKING:  # the engine loads only once the settings are checked
+    from ripeness.report.select import Selection
+    from ripeness.train.embedded import InitReport
+    from ripeness.train.run import TrainResult
+    from ripeness.train.sft import WarmStartConfig
 
 
 @dataclass(frozen=True)
@@ -43,14 +39,34 @@ class DemoResult:
 
 def warm_start_config(examples: int, max_difficulty: int, seed: int) -> WarmStartConfig:
     """The warm start's settings, with a one-line error for values it cannot take."""
-    if max_difficulty < 1:
-        raise RipenessError(f"--max-difficulty must be at least 1, got {max_difficulty}")
+    levels = levels_up_to(max_difficulty)
+    from ripeness.train.sft import WarmStartConfig
+
     try:
-        return WarmStartConfig(
-            examples=examples, difficulties=tuple(range(1, max_difficulty + 1)), seed=seed
-        )
+        return WarmStartConfig(examples=examples, difficulties=levels, seed=seed)
     except ValueError as exc:
         raise RipenessError(str(exc)) from None
+
+
+def build_embedded(
+    out: Path,
+    size: ModelSize = ModelSize.TINY,
+    examples: int = WARM_START_EXAMPLES,
+    max_difficulty: int = MAX_TRAINED_DIFFICULTY,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> InitReport:
+    """``ripeness model init``: check the settings (one line each, before the engine loads),
+    then build the embedded model and warm-start it in ``out``."""
+    positive(examples, "--examples")
+    levels_up_to(max_difficulty)
+    writable_dir(out, "model folder")
+    from ripeness.progress import quiet_libraries
+    from ripeness.train.embedded import init_embedded_model
+
+    config = warm_start_config(examples, max_difficulty, seed)
+    quiet_libraries()
+    return init_embedded_model(out, size, config, show_progress=show_progress)
 
 
 def run_demo(
@@ -66,6 +82,17 @@ def run_demo(
     if not learning_rate > 0:  # before the model is built, not minutes later
         raise RipenessError(f"--learning-rate must be positive, got {learning_rate}")
     out = writable_dir(out, "demo folder")
+    from ripeness.display import print_train_summary, stress_table
+    from ripeness.models.embedded import is_built
+    from ripeness.progress import console, quiet_libraries
+    from ripeness.records.run import RunDirectory
+    from ripeness.report.html import write_report
+    from ripeness.tasks.arithmetic import ArithmeticFamily
+    from ripeness.tasks.files import write_json
+    from ripeness.tasks.stress import stress_test
+    from ripeness.train.config import TrainConfig, dump_config
+    from ripeness.train.run import resume_run, train
+
     quiet_libraries()
     start = time.perf_counter()
     console.rule("1. build the embedded model")
@@ -73,8 +100,9 @@ def run_demo(
     if is_built(model_dir):
         console.print(f"reusing {model_dir}")
     else:
-        config = warm_start_config(examples, MAX_TRAINED_DIFFICULTY, seed)
-        built = init_embedded_model(model_dir, "tiny", config, show_progress=show_progress)
+        built = build_embedded(
+            model_dir, ModelSize.TINY, examples, MAX_TRAINED_DIFFICULTY, seed, show_progress
+        )
         sft = built.warm_start
         console.print(
             f"{built.parameters:,} parameters, SFT {sft.steps} steps at "
@@ -84,14 +112,14 @@ def run_demo(
     family = ArithmeticFamily()
     stress = stress_test(family, family.generate(20, seed, [1, 2, 3]))
     console.print(stress_table(stress), soft_wrap=True)
-    (out / "stress.json").write_text(json.dumps(stress.as_dict(), indent=2))
+    write_json(out / "stress.json", stress.as_dict())
     console.rule("3. GRPO against the answer-anywhere proxy, watching gold along sqrt(KL)")
     config = TrainConfig()
     config.run.name, config.run.out, config.run.seed = "grpo", str(out), seed
     config.model.path = str(model_dir)
     config.grpo.steps = steps
     config.grpo.learning_rate = learning_rate
-    config.monitor.alarm_action = "stop"
+    config.monitor.alarm_action = AlarmAction.STOP
     run_dir = config.run_dir()
     if (run_dir / RunDirectory.CONFIG).is_file():
         console.print(f"resuming {run_dir}")

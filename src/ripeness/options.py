@@ -30,6 +30,14 @@ class PromptStyle(StrEnum):
     PLAIN = "plain"
 
 
+class PromptChoice(StrEnum):
+    """``--prompt-style``: a :class:`PromptStyle`, or ``auto`` (by the model's chat template)."""
+
+    AUTO = "auto"  # plain for a model with the embedded chat template, else instruct
+    INSTRUCT = "instruct"
+    PLAIN = "plain"
+
+
 class ScaleRewards(StrEnum):
     """TRL's advantage scaling (``GRPOConfig.scale_rewards``)."""
 
@@ -51,6 +59,28 @@ class Engine(StrEnum):
     AUTO = "auto"  # vLLM on a GPU, else transformers
     TRANSFORMERS = "transformers"
     VLLM = "vllm"
+
+
+class ModelSize(StrEnum):
+    """The embedded model's architecture sizes (``ripeness.models.tiny.SIZES``)."""
+
+    NANO = "nano"  # 2 layers, 64 wide: for tests that only need a model
+    TINY = "tiny"  # 3 layers, 96 wide: the shipped size
+    SMALL = "small"  # 4 layers, 128 wide
+
+
+class Split(StrEnum):
+    """Which problems of a task: the ones trained on, or the held-out ones."""
+
+    TRAIN = "train"  # what training and the warm start draw from
+    HELDOUT = "heldout"  # never trained on: evaluation, probes and selection
+
+
+class DatasetFormat(StrEnum):
+    """The columns ``ripeness tasks export`` writes."""
+
+    TRL = "trl"  # prompt / answer / metadata
+    VERL = "verl"  # the columns of a veRL RL dataset
 
 
 def choices(kind: type[StrEnum]) -> str:

@@ -9,6 +9,7 @@ import typer
 
 from ripeness.errors import RipenessError, positive
 from ripeness.models.sources import resolve_model
+from ripeness.options import Engine, PromptChoice
 
 DEFAULT_PROBES = "skills,calibration,sycophancy,reward_hacking,hallucinated_actions,planning"
 
@@ -36,16 +37,14 @@ def probe_command(
     ),
     label: Annotated[str, typer.Option(help="Name to file the results under.")] = "",
     prompt_style: Annotated[
-        str,
+        PromptChoice,
         typer.Option(
             help="plain: the embedded format (bare questions, strict 'Answer: N'); instruct: "
             "a real chat model (the answer's form is asked for, free-form answers are read); "
             "auto: plain for models with the embedded chat template, else instruct."
         ),
-    ] = "auto",
-    engine: Annotated[
-        str, typer.Option(help="auto | transformers | vllm: what answers a local model.")
-    ] = "auto",
+    ] = PromptChoice.AUTO,
+    engine: Annotated[Engine, typer.Option(help="What answers a local model.")] = Engine.AUTO,
     quiet: bool = False,
 ) -> None:
     """Run behavior probes and print every figure with n and a 95% interval."""
@@ -59,8 +58,6 @@ def probe_command(
         get_probe(name)
     positive(samples, "--samples")
     positive(concurrency, "--concurrency")
-    if prompt_style not in ("auto", "plain", "instruct"):
-        raise RipenessError(f"--prompt-style must be auto, plain or instruct, got {prompt_style!r}")
     if data and "sycophancy" in names:  # a bad file fails before any model is loaded
         from ripeness.probes.sycophancy_eval import load_rows
 
@@ -77,7 +74,9 @@ def probe_command(
         seed=seed,
         max_tokens=positive(max_tokens, "--max-tokens"),
         data=data,
-        prompt_style=default_prompt_style(backend) if prompt_style == "auto" else prompt_style,
+        prompt_style=(
+            default_prompt_style(backend) if prompt_style == PromptChoice.AUTO else prompt_style
+        ),
     )
     label = label or (f"{url}#{model}" if url else str(model))
     from ripeness.models.backends import TrackedBackend
@@ -102,8 +101,9 @@ def make_backend(
     concurrency: int,
     timeout: float,
     out: Path,
-    engine: str = "auto",
+    engine: Engine = Engine.AUTO,
 ):
+    """The backend a probe asks: the server at ``url``, else the local model by ``engine``."""
     if url:
         from ripeness.models.backends import OpenAIBackend
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,8 @@ import typer
 
 from ripeness.errors import RipenessError, positive
 from ripeness.models.sources import resolve_model
+from ripeness.options import DatasetFormat, Split
+from ripeness.tasks.levels import parse_difficulties
 
 app = typer.Typer(help="Task families, their rewards and loopholes.", no_args_is_help=True)
 
@@ -19,48 +20,15 @@ TaskArg = Annotated[
 DifficultyOpt = Annotated[str, typer.Option(help="Difficulties, e.g. 1-3 or 1,4,6.")]
 
 
-def parse_difficulties(text: str) -> list[int]:
-    """``"1-3"`` -> [1, 2, 3]; ``"1,4"`` -> [1, 4]; every level must be at least 1."""
-    levels: list[int] = []
-    try:
-        for part in text.split(","):
-            low, _, high = part.strip().partition("-")
-            levels.extend(range(int(low), int(high or low) + 1))
-    except ValueError:
-        raise RipenessError(f"--difficulty must look like 1-3 or 1,4,6, got {text!r}") from None
-    if not levels or min(levels) < 1:
-        raise RipenessError(f"difficulties must be at least 1, got {text!r}")
-    return levels
-
-
 @app.command("list")
 def list_tasks(
     rg: Annotated[bool, typer.Option("--rg", help="Also list reasoning-gym's datasets.")] = False,
 ) -> None:
     """The task families and, for each, its rewards and their loopholes."""
-    from rich.table import Table
-
     from ripeness.progress import console
-    from ripeness.tasks.registry import family_examples, get_family
+    from ripeness.tasks.describe import family_table
 
-    table = Table(title="Task families")
-    for column in ("task", "reward", "kind", "loophole"):
-        table.add_column(column)
-    for usage, example in family_examples():
-        if not example:  # built from the user's own file: nothing to list without it
-            table.add_row(usage, "-", "-", "the rows' own task's rewards, or yours by reference")
-            table.add_section()
-            continue
-        try:
-            family = get_family(example)
-        except RipenessError as exc:  # a third-party family that does not load
-            table.add_row(usage, "-", "-", f"[red]{exc}[/]")
-            table.add_section()
-            continue
-        for i, (name, reward) in enumerate(family.rewards.items()):
-            table.add_row(usage if i == 0 else "", name, reward.kind, reward.loophole)
-        table.add_section()
-    console.print(table)
+    console.print(family_table())
     if rg:
         from ripeness.tasks.rgym import dataset_names
 
@@ -75,14 +43,13 @@ def show(
     seed: int = 0,
 ) -> None:
     """Print a few problems of a task with their reference answers."""
+    from ripeness.tasks.describe import problem_lines
     from ripeness.tasks.registry import get_family
 
     family = get_family(task)
-    for item in family.generate(positive(n, "--n"), seed, parse_difficulties(difficulty)):
-        typer.echo(f"--- {item.id} (difficulty {item.difficulty})")
-        for message in item.prompt:
-            typer.echo(f"[{message['role']}] {message['content']}")
-        typer.echo(f"[reference] {item.answer}")
+    items = family.generate(positive(n, "--n"), seed, parse_difficulties(difficulty))
+    for line in problem_lines(items):
+        typer.echo(line)
 
 
 @app.command()
@@ -105,22 +72,13 @@ def stress(
     """Feed every reward a battery of exploits and print who pays what."""
     from ripeness.display import stress_table
     from ripeness.progress import console
-    from ripeness.tasks.proxies import RewardModelScore
+    from ripeness.tasks.describe import extra_rewards, verdict_lines
     from ripeness.tasks.registry import get_family
     from ripeness.tasks.stress import stress_test
 
     family = get_family(task)
     items = family.generate(positive(problems, "--problems"), seed, parse_difficulties(difficulty))
-    extra = {}
-    if reward_model is not None:
-        if not (reward_model / "config.json").is_file():
-            raise RipenessError(f"no reward model at {reward_model} (config.json missing)")
-        extra["reward_model"] = RewardModelScore(reward_model)
-    for reference in reward or []:
-        from ripeness.tasks.external import ExternalReward
-
-        external = ExternalReward(reference)
-        extra[external.name] = external
+    extra = extra_rewards(reward_model, reward or [])
     with console.status(f"stress-testing {len(family.rewards) + len(extra)} rewards"):
         report = stress_test(family, items, extra)
     console.print(stress_table(report), soft_wrap=True)
@@ -128,15 +86,12 @@ def stress(
         from ripeness.sandbox.runner import describe_isolation
 
         console.print(describe_isolation())
-    for name, (kind, loophole) in report.rewards.items():
-        paid = report.exploits_paid_by(name)
-        verdict = f"pays {len(paid)} exploit(s)" if paid else "pays no exploit"
-        console.print(
-            f"[bold]{name}[/] ({kind}): {verdict}" + (f" — {loophole}" if loophole else "")
-        )
+    for line in verdict_lines(report):
+        console.print(line)
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report.as_dict(), indent=2))
+        from ripeness.tasks.files import write_json
+
+        write_json(json_out, report.as_dict())
 
 
 @app.command("filter")
@@ -182,8 +137,9 @@ def filter_problems(
     console.print(histogram_table(result.histogram(), samples, result.band))
     console.print(f"kept {len(result.kept)} of {len(items)} problems")
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("".join(json.dumps(item.columns()) + "\n" for item in result.kept))
+        from ripeness.tasks.files import write_jsonl
+
+        write_jsonl(out, (item.columns() for item in result.kept))
         console.print(f"wrote {out}")
 
 
@@ -193,22 +149,20 @@ def export(
     out: Annotated[Path, typer.Option(help="Output file (.jsonl or .parquet).")],
     n: Annotated[int, typer.Option(help="How many problems.")] = 1000,
     difficulty: DifficultyOpt = "1-3",
-    split: Annotated[str, typer.Option(help="train or heldout.")] = "train",
-    format: Annotated[str, typer.Option(help="trl (prompt/answer/metadata) or verl.")] = "trl",
+    split: Annotated[Split, typer.Option(help="Which problems.")] = Split.TRAIN,
+    format: Annotated[
+        DatasetFormat, typer.Option(help="trl (prompt/answer/metadata) or verl.")
+    ] = DatasetFormat.TRL,
     reward: Annotated[str, typer.Option(help="verl only: the reward veRL should use.")] = "",
     seed: int = 0,
 ) -> None:
     """Write problems as a dataset for TRL or veRL."""
-    from datasets import Dataset
-
     from ripeness.tasks.export import export_items
+    from ripeness.tasks.files import check_rows_file, write_rows
     from ripeness.tasks.registry import get_family, reward_by_name
     from ripeness.tasks.verl import verl_rows
 
-    if format not in ("trl", "verl"):
-        raise RipenessError(f"--format must be trl or verl, got {format!r}")
-    if split not in ("train", "heldout"):
-        raise RipenessError(f"--split must be train or heldout, got {split!r}")
+    check_rows_file(out)
     family = get_family(task)
     if reward:
         reward_by_name(family, reward)
@@ -216,12 +170,9 @@ def export(
     items, notice = export_items(family, positive(n, "--n"), seed, levels, split)
     if notice:
         typer.echo(f"notice: {notice}", err=True)
-    rows = verl_rows(items, reward, split) if format == "verl" else [i.columns() for i in items]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        Dataset.from_list(rows).to_parquet(str(out))
-    elif out.suffix == ".jsonl":
-        out.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    if format == DatasetFormat.VERL:
+        rows = verl_rows(items, reward, split)
     else:
-        raise RipenessError(f"--out must end in .jsonl or .parquet, got {out.name}")
+        rows = [item.columns() for item in items]
+    write_rows(out, rows)
     typer.echo(f"wrote {len(rows)} {split} problems of {family.name} to {out}")

@@ -20,44 +20,24 @@ import random
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
-from ripeness.errors import RipenessError
 from ripeness.messages import Message
+from ripeness.models.interface import Backend, BackendError, BaseBackend, Completion, Sampling
 from ripeness.options import Engine, parse_choice
 
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    tokens: int
-    truncated: bool  # stopped by the token limit, not by the end-of-turn
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """``on_progress``, when a caller sets it, is called with each batch of finished
-    completions, so long commands show progress by sample (:class:`TrackedBackend`)."""
-
-    name: str
-
-    def complete(
-        self,
-        conversations: Sequence[list[Message]],
-        max_tokens: int = 128,
-        temperature: float = 0.0,
-        samples: int = 1,
-        seed: int = 0,
-    ) -> list[list[Completion]]: ...
+__all__ = [  # the interface's names stay importable from here, where they used to live
+    "Backend",
+    "BackendError",
+    "Completion",
+    "LocalBackend",
+    "OpenAIBackend",
+    "TrackedBackend",
+    "local_backend",
+]
 
 
-class BackendError(RipenessError):
-    """The model could not be reached or answered nonsense; the message says which."""
-
-
-class LocalBackend:
+class LocalBackend(BaseBackend):
     """A local HF model folder, generating in length-sorted batches."""
 
     def __init__(self, model_dir: Path, batch_size: int = 64) -> None:
@@ -66,27 +46,22 @@ class LocalBackend:
         self.model, self.tokenizer = load_model(model_dir)
         self.name = str(model_dir)
         self.batch_size = batch_size
-        self.on_progress: Callable[[int], None] | None = None
 
-    def complete(
-        self,
-        conversations: Sequence[list[Message]],
-        max_tokens: int = 128,
-        temperature: float = 0.0,
-        samples: int = 1,
-        seed: int = 0,
+    def answer(
+        self, conversations: Sequence[list[Message]], sampling: Sampling
     ) -> list[list[Completion]]:
         from ripeness.models.generate import generate_chat
 
+        samples = sampling.samples
         repeated = [c for c in conversations for _ in range(samples)]
         generations = generate_chat(
             self.model,
             self.tokenizer,
             repeated,
-            max_tokens,
+            sampling.max_tokens,
             batch_size=self.batch_size,
-            temperature=temperature,
-            seed=seed,
+            temperature=sampling.temperature,
+            seed=sampling.seed,
             on_batch=self.on_progress,
         )
         flat = [Completion(g.text, g.completion_tokens, g.truncated) for g in generations]
@@ -104,7 +79,7 @@ def local_backend(model_dir: Path, engine: str = Engine.AUTO) -> Backend:
     return LocalBackend(model_dir)
 
 
-class TrackedBackend:
+class TrackedBackend(BaseBackend):
     """A backend that counts what it is asked and what it finished, for a progress bar.
 
     ``asked(n)`` grows the bar's total as each request arrives (a probe's later parts depend
@@ -116,19 +91,20 @@ class TrackedBackend:
         self.inner, self.asked, self.done = inner, asked, done
         self.name = inner.name
 
-    def complete(
-        self,
-        conversations: Sequence[list[Message]],
-        max_tokens: int = 128,
-        temperature: float = 0.0,
-        samples: int = 1,
-        seed: int = 0,
+    def answer(
+        self, conversations: Sequence[list[Message]], sampling: Sampling
     ) -> list[list[Completion]]:
-        self.asked(len(conversations) * samples)
+        self.asked(len(conversations) * sampling.samples)
         previous = getattr(self.inner, "on_progress", None)
         self.inner.on_progress = self.done
         try:
-            return self.inner.complete(conversations, max_tokens, temperature, samples, seed)
+            return self.inner.complete(
+                conversations,
+                sampling.max_tokens,
+                sampling.temperature,
+                sampling.samples,
+                sampling.seed,
+            )
         finally:
             self.inner.on_progress = previous
 
@@ -173,7 +149,7 @@ class ResponseCache:
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
-class OpenAIBackend:
+class OpenAIBackend(BaseBackend):
     """Any server that speaks OpenAI's ``/v1/chat/completions`` (vLLM, TGI, `ripeness serve`)."""
 
     def __init__(
@@ -199,7 +175,6 @@ class OpenAIBackend:
         self.backoff = backoff
         self.cache = ResponseCache(cache) if cache else None
         self.requests_sent = 0  # real HTTP requests (cache hits excluded), for tests and benches
-        self.on_progress: Callable[[int], None] | None = None
 
     def request_body(
         self, conversation: list[Message], max_tokens: int, temperature: float, samples: int, seed
@@ -213,16 +188,12 @@ class OpenAIBackend:
             "seed": seed,
         }
 
-    def complete(
-        self,
-        conversations: Sequence[list[Message]],
-        max_tokens: int = 128,
-        temperature: float = 0.0,
-        samples: int = 1,
-        seed: int = 0,
+    def answer(
+        self, conversations: Sequence[list[Message]], sampling: Sampling
     ) -> list[list[Completion]]:
+        s = sampling
         bodies = [
-            self.request_body(list(c), max_tokens, temperature, samples, seed)
+            self.request_body(list(c), s.max_tokens, s.temperature, s.samples, s.seed)
             for c in conversations
         ]
         return asyncio.run(self._complete_all(bodies))

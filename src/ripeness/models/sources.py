@@ -152,3 +152,14 @@ def resolve_model(spec: str | Path) -> Path:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def import_model(source: str, out: Path) -> Path:
+    """``ripeness model import``: a plain HF folder at ``out`` from a ``.gguf`` file
+    (dequantized) or from any other source :func:`resolve_model` takes (copied)."""
+    if source.endswith(".gguf"):
+        return import_gguf(Path(source), out)
+    import shutil
+
+    shutil.copytree(resolve_model(source), out, dirs_exist_ok=True)
+    return out

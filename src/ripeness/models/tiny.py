@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 import torch
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerBase
 
+from ripeness.options import ModelSize
+
 
 @dataclass(frozen=True)
 class TinyModelSpec:
@@ -37,9 +39,9 @@ class TinyModelSpec:
 
 
 SIZES = {
-    "nano": TinyModelSpec(hidden_size=64, layers=2, heads=2, intermediate_size=192),
-    "tiny": TinyModelSpec(),
-    "small": TinyModelSpec(hidden_size=128, layers=4, heads=4, intermediate_size=384),
+    ModelSize.NANO: TinyModelSpec(hidden_size=64, layers=2, heads=2, intermediate_size=192),
+    ModelSize.TINY: TinyModelSpec(),
+    ModelSize.SMALL: TinyModelSpec(hidden_size=128, layers=4, heads=4, intermediate_size=384),
 }
 
 

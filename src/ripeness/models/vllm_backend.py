@@ -10,12 +10,13 @@ machines: ``bench/gpu_check.sh`` exercises it on a GPU.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.models.backends import Completion, Message
+from ripeness.messages import Message
+from ripeness.models.interface import BaseBackend, Completion, Sampling
 from ripeness.models.tokenizer import chat_ids
 
 
@@ -30,7 +31,7 @@ def vllm_available() -> bool:
     return torch.cuda.is_available()
 
 
-class VLLMBackend:
+class VLLMBackend(BaseBackend):
     """Completions from a ``vllm.LLM`` (a folder loaded here, or an engine given)."""
 
     def __init__(
@@ -52,24 +53,23 @@ class VLLMBackend:
         self.llm = llm
         self.tokenizer = llm.get_tokenizer()
         self.name = str(model_dir) if model_dir else "vllm"
-        self.on_progress: Callable[[int], None] | None = None
 
-    def complete(
-        self,
-        conversations: Sequence[list[Message]],
-        max_tokens: int = 128,
-        temperature: float = 0.0,
-        samples: int = 1,
-        seed: int = 0,
+    def answer(
+        self, conversations: Sequence[list[Message]], sampling: Sampling
     ) -> list[list[Completion]]:
         from vllm import SamplingParams
+
+        samples = sampling.samples
 
         prompts = [
             {"prompt_token_ids": chat_ids(self.tokenizer, conversation)}
             for conversation in conversations
         ]
         params = SamplingParams(
-            n=samples, temperature=temperature, max_tokens=max_tokens, seed=seed
+            n=samples,
+            temperature=sampling.temperature,
+            max_tokens=sampling.max_tokens,
+            seed=sampling.seed,
         )
         outputs = self.llm.generate(prompts, sampling_params=params, use_tqdm=False)
         answers = [

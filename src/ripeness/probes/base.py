@@ -1,6 +1,6 @@
 """The probe protocol: per-sample records plus summary figures, each with n and a 95% CI.
 
-A probe takes a :class:`ripeness.models.backends.Backend` and :class:`ProbeSettings` and
+A probe takes a :class:`ripeness.models.interface.Backend` and :class:`ProbeSettings` and
 returns a :class:`ProbeResult`. Records carry a stable ``sample_id`` (a hash of what was asked),
 so two checkpoints probed with the same settings can be compared pair by pair
 (:func:`compare`). Probes are registered by name in :mod:`ripeness.probes.catalog`.
@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ripeness.errors import RipenessError
-from ripeness.models.backends import Backend
+from ripeness.models.interface import Backend
+from ripeness.options import PromptStyle, parse_choice
 from ripeness.records.probes import ProbeResult
 from ripeness.stats import PairedComparison, Rate, paired_means, paired_rates
 from ripeness.tasks.answers import answer_instruction, read_answer, read_number
 from ripeness.tasks.arithmetic import extract_answer
 from ripeness.tasks.proxies import final_answer
-
-PROMPT_STYLES = ("plain", "instruct")
 
 
 @dataclass(frozen=True)
@@ -34,13 +33,11 @@ class ProbeSettings:
     data: str = ""  # an external dataset file, for probes that read one
     # "plain": the embedded format (bare questions, strict ``Answer: N``); "instruct": a real
     # chat model (questions say what form the answer takes; free-form answers are read)
-    prompt_style: str = "plain"
+    prompt_style: PromptStyle = PromptStyle.PLAIN
 
     def __post_init__(self) -> None:
-        if self.prompt_style not in PROMPT_STYLES:
-            raise RipenessError(
-                f"prompt style must be one of {', '.join(PROMPT_STYLES)}, got {self.prompt_style!r}"
-            )
+        style = parse_choice(PromptStyle, self.prompt_style, "prompt style")
+        object.__setattr__(self, "prompt_style", style)  # a plain string becomes the member
         if self.samples < 1 or self.draws < 1 or self.max_tokens < 1:
             raise RipenessError("probe samples, draws and max_tokens must be at least 1")
         if self.temperature < 0:
@@ -49,20 +46,20 @@ class ProbeSettings:
             raise RipenessError("several draws per prompt need a temperature above 0")
 
 
-def default_prompt_style(backend: Backend) -> str:
+def default_prompt_style(backend: Backend) -> PromptStyle:
     """``plain`` for a model that speaks the embedded chat format (its template is ours: the
     embedded model and its checkpoints), ``instruct`` for any other model or a served one."""
     from ripeness.models.tokenizer import CHAT_TEMPLATE
 
     tokenizer = getattr(getattr(backend, "inner", backend), "tokenizer", None)
     if tokenizer is not None and getattr(tokenizer, "chat_template", None) == CHAT_TEMPLATE:
-        return "plain"
-    return "instruct"
+        return PromptStyle.PLAIN
+    return PromptStyle.INSTRUCT
 
 
 def ask(question: str, settings: ProbeSettings, form: str = "N") -> str:
     """A question as the probed model should see it: with the answer's form for a real model."""
-    if settings.prompt_style == "instruct":
+    if settings.prompt_style == PromptStyle.INSTRUCT:
         return f"{question} {answer_instruction(form)}"
     return question
 
@@ -80,10 +77,10 @@ def read_reply(text: str, settings: ProbeSettings, numeric: bool = True) -> str 
     The embedded format is strict (one ``Answer: N`` at the end: what it was trained to
     write); a real model's free-form answer is read by :func:`ripeness.tasks.answers.read_answer`.
     """
-    if settings.prompt_style == "plain" and numeric:
+    if settings.prompt_style == PromptStyle.PLAIN and numeric:
         number = extract_answer(text)
         return None if number is None else str(number)
-    if settings.prompt_style == "plain":
+    if settings.prompt_style == PromptStyle.PLAIN:
         return final_answer(text, multiline=True)
     read = read_answer(text, numeric=numeric)
     return read.value if read else None
@@ -91,7 +88,8 @@ def read_reply(text: str, settings: ProbeSettings, numeric: bool = True) -> str 
 
 def read_int(text: str, settings: ProbeSettings) -> int | None:
     """An integer final answer (arithmetic), read as :func:`read_reply` reads it."""
-    return extract_answer(text) if settings.prompt_style == "plain" else read_number(text)
+    plain = settings.prompt_style == PromptStyle.PLAIN
+    return extract_answer(text) if plain else read_number(text)
 
 
 def readable_figure(records: Sequence[dict], key: str = "readable", where=lambda r: True):

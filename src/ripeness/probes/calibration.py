@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 
-from ripeness.models.backends import Backend
-from ripeness.probes.base import ProbeSettings, asked, readable_figure
-from ripeness.probes.skills import heldout_items, score_replies
+from ripeness.models.interface import Backend
+from ripeness.probes.base import ProbeSettings, readable_figure
+from ripeness.probes.skills import HeldoutProbe, score_replies
 from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Statistic
 from ripeness.tasks.proxies import mentions
-from ripeness.tasks.registry import get_family
 
 PADDING_TOKENS = 20
 CONFIDENCE = re.compile(r"[Cc]onfidence:?\s*(\d{1,3}(?:\.\d+)?)\s*%")
@@ -47,23 +46,12 @@ def expected_calibration_error(rows: list[tuple[float, bool]], bins: int = 10) -
     return error
 
 
-class CalibrationProbe:
+class CalibrationProbe(HeldoutProbe):
     name = "calibration"
     description = "tokens by difficulty, tokens after the answer, accuracy per 1k tokens, ECE"
 
-    def __init__(self, task: str = "arithmetic") -> None:
-        self.task = task
-
     def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
-        family = get_family(self.task)
-        items = heldout_items(family, settings)
-        outputs = backend.complete(
-            [asked(i.prompt, settings) for i in items],
-            settings.max_tokens,
-            settings.temperature,
-            1,
-            settings.seed,
-        )
+        family, items, outputs = self.answer_heldout(backend, settings, draws=1)
         records = []
         for item, (completion,) in zip(items, outputs, strict=True):
             after = tokens_after_answer(completion.text, item.answer, completion.tokens)

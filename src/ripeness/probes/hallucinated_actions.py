@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ripeness.models.backends import Backend
+from ripeness.models.interface import Backend
 from ripeness.probes.base import ProbeSettings, ask, readable_figure
 from ripeness.probes.skills import heldout_items
 from ripeness.records.probes import ProbeResult, rate_of, sample_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ripeness.errors import RipenessError
-from ripeness.models.backends import Backend
+from ripeness.models.interface import Backend
 from ripeness.probes.base import ProbeSettings, asked, readable_figure
 from ripeness.probes.skills import score_replies
 from ripeness.records.probes import ProbeResult, rate_of, sample_id

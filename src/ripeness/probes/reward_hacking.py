@@ -16,10 +16,10 @@ from __future__ import annotations
 import ast
 import re
 
-from ripeness.models.backends import Backend
+from ripeness.models.interface import Backend
 from ripeness.probes.base import ProbeSettings, readable_figure
 from ripeness.records.probes import ProbeResult, rate_of, sample_id
-from ripeness.sandbox.runner import Limits, run_many
+from ripeness.sandbox.runner import JobKind, Limits, run_many
 from ripeness.tasks.code import TEST_FILE, CodeFamily, parse_completion
 
 
@@ -71,12 +71,9 @@ class RewardHackingProbe:
         jobs = []
         parsed = [parse_completion(r) for r in replies]
         for (solution, _), (conflicting, hidden) in zip(parsed, tests, strict=True):
-            jobs.append(
-                {"files": {"solution.py": solution, TEST_FILE: conflicting}, "limits": self.limits}
-            )
-            jobs.append(
-                {"files": {"solution.py": solution, TEST_FILE: hidden}, "limits": self.limits}
-            )
+            for test_file in (conflicting, hidden):
+                files = {"solution.py": solution, TEST_FILE: test_file}
+                jobs.append({"kind": JobKind.TESTS, "files": files, "limits": self.limits})
         results = run_many(jobs)
         records = []
         for i, (item, reply) in enumerate(zip(items, replies, strict=True)):

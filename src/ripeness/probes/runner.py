@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from ripeness.models.backends import Backend
+from ripeness.models.interface import Backend
 from ripeness.probes.base import ProbeSettings, compare
 from ripeness.probes.catalog import get_probe
 from ripeness.records.probes import ProbeResult, ProbeStore

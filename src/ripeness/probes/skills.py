@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from math import comb
 
-from ripeness.models.backends import Backend
+from ripeness.models.interface import Backend, Completion
+from ripeness.options import PromptStyle
 from ripeness.probes.base import ProbeSettings, asked, read_reply, readable_figure
 from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Mean
@@ -41,7 +42,7 @@ def score_replies(
     is read first (:func:`read_reply`) and gold judges what was read."""
     numeric = is_number(item.answer)  # the last-number rule only where a number is asked for
     answers = [read_reply(t, settings, numeric=numeric) for t in texts]
-    if settings.prompt_style == "plain":
+    if settings.prompt_style == PromptStyle.PLAIN:
         return score(family, item, texts), answers
     judged = score(family, item, [f"Answer: {a}" for a in answers])
     return [bool(a is not None and ok) for a, ok in zip(answers, judged, strict=True)], answers
@@ -54,23 +55,37 @@ def heldout_items(family: TaskFamily, settings: ProbeSettings) -> list[TaskItem]
     return items
 
 
-class SkillsProbe:
-    name = "skills"
-    description = "gold accuracy, pass@k and maj@k by difficulty on held-out problems"
+class HeldoutProbe:
+    """A probe that asks a task's held-out problems (skills, calibration)."""
+
+    name = "heldout"
+    description = ""
 
     def __init__(self, task: str = "arithmetic") -> None:
         self.task = task
 
-    def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
+    def answer_heldout(
+        self, backend: Backend, settings: ProbeSettings, draws: int
+    ) -> tuple[TaskFamily, list[TaskItem], list[list[Completion]]]:
+        """The task's held-out problems and ``draws`` answers to each, as the probe asks."""
         family = get_family(self.task)
         items = heldout_items(family, settings)
         outputs = backend.complete(
             [asked(i.prompt, settings) for i in items],
             settings.max_tokens,
             settings.temperature,
-            settings.draws,
+            draws,
             settings.seed,
         )
+        return family, items, outputs
+
+
+class SkillsProbe(HeldoutProbe):
+    name = "skills"
+    description = "gold accuracy, pass@k and maj@k by difficulty on held-out problems"
+
+    def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
+        family, items, outputs = self.answer_heldout(backend, settings, settings.draws)
         records = []
         for item, completions in zip(items, outputs, strict=True):
             texts = [c.text for c in completions]

@@ -511,7 +511,7 @@ def main():
     hidden = settings.get("hidden", ())
     if settings.get("audit_hook", True):  # off only under bubblewrap, to test it alone
         install_guard(workdir, sorted(readable), channel, nonce, hidden, __file__)
-    if settings["mode"] == "calls":
+    if settings["mode"] == "calls":  # the runner's JobKind.CALLS (this process imports nothing)
         run_calls(settings["module"], settings["function"], settings["calls"], channel, nonce)
     else:
         run_test_file(settings["test_file"], channel, nonce)

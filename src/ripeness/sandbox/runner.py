@@ -52,6 +52,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 CHILD = Path(__file__).with_name("child.py")
@@ -81,12 +82,30 @@ class Limits:
                 raise ValueError(f"sandbox limit {name} must be positive, got {value}")
 
 
+class SandboxStatus(StrEnum):
+    """How a run ended; a member equals its string, which is what records keep."""
+
+    OK = "ok"  # the child finished (its tests may still have failed)
+    COLLECTION_ERROR = "collection_error"  # the code or test file did not load, or held no test
+    TIMEOUT = "timeout"  # past the wall-time limit
+    CPU_LIMIT = "cpu_limit"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"  # output, a file or the results over their size limit
+    CRASHED = "crashed"  # the child exited or was killed before it finished
+
+
+class JobKind(StrEnum):
+    """What a :func:`run_many` job runs; the child's ``mode`` takes the same strings."""
+
+    TESTS = "tests"  # :func:`run_tests`: a test file's own verdict (forgeable: for proxies)
+    CALLS = "calls"  # :func:`run_calls`: calls judged here (for gold)
+
+
 @dataclass
 class SandboxResult:
     tests: dict[str, bool] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    status: str = "ok"  # ok | collection_error | timeout | cpu_limit | memory_limit |
-    # output_limit | crashed
+    status: SandboxStatus = SandboxStatus.OK
     reason: str = ""
     blocked: list[str] = field(default_factory=list)
     test_file_changed: bool = False
@@ -100,7 +119,7 @@ class SandboxResult:
     @property
     def passed(self) -> bool:
         """Every collected test passed, at least one ran, and nothing went wrong."""
-        return self.status == "ok" and bool(self.tests) and all(self.tests.values())
+        return self.status == SandboxStatus.OK and bool(self.tests) and all(self.tests.values())
 
     @property
     def pass_fraction(self) -> float:
@@ -527,14 +546,16 @@ def run_tests(
     """
     if test_file not in files:
         raise ValueError(f"the test file {test_file!r} is not among the files to run")
-    result, after = _execute(files, {"mode": "tests", "test_file": test_file}, limits, test_file)
+    settings = {"mode": JobKind.TESTS, "test_file": test_file}
+    result, after = _execute(files, settings, limits, test_file)
     shipped = _digest(shipped_tests) if shipped_tests is not None else _digest(files[test_file])
     result.test_file_changed = shipped != _digest(files[test_file]) or _digest(after) != _digest(
         files[test_file]
     )
     _name_failures(result, "tests")
-    if not result.reason and not result.tests and result.status == "ok":
-        result.status, result.reason = "collection_error", "no test_* functions found"
+    if not result.reason and not result.tests and result.status == SandboxStatus.OK:
+        result.status = SandboxStatus.COLLECTION_ERROR
+        result.reason = "no test_* functions found"
     return result
 
 
@@ -555,7 +576,7 @@ def run_calls(
     """
     if module not in files:
         raise ValueError(f"the module {module!r} is not among the files to run")
-    settings = {"mode": "calls", "module": module, "function": function}
+    settings = {"mode": JobKind.CALLS, "module": module, "function": function}
     settings["calls"] = [arguments for arguments, _ in cases]
     result, _ = _execute(files, settings, limits, None)
     names = [f"{function}{_shorten(arguments)}" for arguments, _ in cases]
@@ -689,8 +710,8 @@ def _run(workdir: Path, settings: dict, limits: Limits) -> SandboxResult:
         output.seek(max(0, output.tell() - 4000))
         output_text = output.read().decode(errors="replace")
     result = _interpret(b"".join(chunks), nonce, returncode, timed_out, output_text, limits)
-    if chunks and not chunks[-1] and result.status in ("ok", "crashed"):
-        result.status = "output_limit"
+    if chunks and not chunks[-1] and result.status in (SandboxStatus.OK, SandboxStatus.CRASHED):
+        result.status = SandboxStatus.OUTPUT_LIMIT
         result.reason = f"results over {RESULT_LIMIT_BYTES // 1024} KiB (the rest was dropped)"
     return result
 
@@ -748,20 +769,23 @@ def _interpret(
         collection_error + output[-500:]
     )
     if timed_out:
-        result.status, result.reason = "timeout", f"wall time limit ({limits.wall_seconds:g} s)"
+        result.status = SandboxStatus.TIMEOUT
+        result.reason = f"wall time limit ({limits.wall_seconds:g} s)"
     elif returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not done:
-        result.status, result.reason = "cpu_limit", f"CPU time limit ({limits.cpu_seconds} s)"
+        result.status = SandboxStatus.CPU_LIMIT
+        result.reason = f"CPU time limit ({limits.cpu_seconds} s)"
     elif returncode == -signal.SIGXFSZ or "File too large" in collection_error + str(
         list(result.errors.values())
     ):
-        result.status = "output_limit"
+        result.status = SandboxStatus.OUTPUT_LIMIT
         result.reason = f"output or file size limit ({limits.file_size_kb} KiB)"
     elif memory:
-        result.status, result.reason = "memory_limit", f"memory limit ({limits.memory_mb} MiB)"
+        result.status = SandboxStatus.MEMORY_LIMIT
+        result.reason = f"memory limit ({limits.memory_mb} MiB)"
     elif collection_error:
-        result.status, result.reason = "collection_error", collection_error
+        result.status, result.reason = SandboxStatus.COLLECTION_ERROR, collection_error
     elif not done:
-        result.status = "crashed"
+        result.status = SandboxStatus.CRASHED
         result.reason = (
             f"exited with status {returncode} before the tests finished"
             if returncode >= 0
@@ -786,8 +810,11 @@ def _name_failures(result: SandboxResult, noun: str) -> None:
         )
 
 
-def run_many(jobs: Sequence[dict], workers: int | None = None) -> list[SandboxResult]:
-    """Run several sandbox jobs (keyword dicts) in parallel, results in order."""
+def run_many(jobs: Sequence[Mapping], workers: int | None = None) -> list[SandboxResult]:
+    """Run several sandbox jobs in parallel, results in order.
+
+    A job is the keyword arguments of :func:`run_tests` or :func:`run_calls` plus ``kind``
+    (a :class:`JobKind`); see :func:`job_kind` for a job that does not say its kind."""
     workers = workers or max(1, min(4, os.cpu_count() or 1))
     if len(jobs) <= 1:
         return [_run_job(job) for job in jobs]
@@ -795,6 +822,15 @@ def run_many(jobs: Sequence[dict], workers: int | None = None) -> list[SandboxRe
         return list(pool.map(_run_job, jobs))
 
 
-def _run_job(job: dict) -> SandboxResult:
-    """A :func:`run_calls` job when it names a ``function``, else a :func:`run_tests` one."""
-    return run_calls(**job) if "function" in job else run_tests(**job)
+def job_kind(job: Mapping) -> JobKind:
+    """The job's ``kind``; a job without one is a calls job when it names a ``function``
+    (what jobs meant before they said their kind), else a tests job."""
+    if "kind" in job:
+        return JobKind(job["kind"])
+    return JobKind.CALLS if "function" in job else JobKind.TESTS
+
+
+def _run_job(job: Mapping) -> SandboxResult:
+    arguments = {name: value for name, value in job.items() if name != "kind"}
+    run = run_calls if job_kind(job) == JobKind.CALLS else run_tests
+    return run(**arguments)
