@@ -11,7 +11,7 @@ from ripeness.probes.base import ProbeSettings, asked, read_reply, readable_figu
 from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Mean
 from ripeness.tasks.answers import is_number
-from ripeness.tasks.base import TaskFamily, TaskItem
+from ripeness.tasks.base import TaskFamily, TaskItem, score_items, solved
 from ripeness.tasks.registry import get_family
 
 
@@ -23,14 +23,7 @@ def pass_at_k(n: int, correct: int, k: int) -> float:
 
 
 def score(family: TaskFamily, item: TaskItem, texts: list[str]) -> list[bool]:
-    columns = item.columns()
-    scores = family.gold(
-        [columns["prompt"]] * len(texts),
-        texts,
-        answer=[item.answer] * len(texts),
-        metadata=[columns["metadata"]] * len(texts),
-    )
-    return [(s or 0) >= 1.0 for s in scores]
+    return solved(score_items(family.gold, [item] * len(texts), texts))
 
 
 def score_replies(

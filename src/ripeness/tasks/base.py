@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from ripeness.errors import RipenessError
 from ripeness.messages import Message
+from ripeness.options import Split
 
 RewardKind = Literal["gold", "proxy"]
 
@@ -67,7 +68,7 @@ class TaskItem:
 
 
 HELDOUT_FRACTION = 0.15
-SPLITS = ("train", "heldout")
+SPLITS = tuple(Split)
 
 
 def split_of(question: str) -> str:

@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.sandbox.runner import Limits, SandboxResult, run_many
+from ripeness.sandbox.runner import JobKind, Limits, SandboxResult, run_many
 from ripeness.tasks.base import Family, Reward, TaskItem, check_split, draw_distinct, reward_table
 
 TEST_FILE = "test_solution.py"
@@ -254,6 +254,7 @@ class HiddenTests(_SandboxReward):
             )
         cases = [(str(a), str(e)) for a, e in metadata["gold_cases"]]
         job = {
+            "kind": JobKind.CALLS,
             "files": {"solution.py": solution},
             "function": metadata["function"],
             "cases": cases,
@@ -279,9 +280,8 @@ class VisibleTests(_SandboxReward):
         shipped = metadata["visible_tests"]
         tests = supplied if self.editable and supplied is not None else shipped
         files = {"solution.py": solution, TEST_FILE: tests}
-        return {"files": files, "shipped_tests": shipped, "limits": self.limits}, (
-            supplied is not None
-        )
+        job = {"kind": JobKind.TESTS, "files": files, "shipped_tests": shipped}
+        return {**job, "limits": self.limits}, (supplied is not None)
 
 
 class CodeFamily(Family):
