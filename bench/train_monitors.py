@@ -40,8 +40,9 @@ from ripeness.tasks.base import to_dataset
 from ripeness.tasks.registry import get_family, reward_by_name
 from ripeness.train.config import TrainConfig
 from ripeness.train.embedded import init_embedded_model
+from ripeness.train.grpo_mapping import grpo_args
 from ripeness.train.monitor import OverOptimizationMonitor
-from ripeness.train.run import grpo_args, train
+from ripeness.train.run import train
 
 
 class StepTimer(TrainerCallback):

@@ -14,6 +14,18 @@ from ripeness.errors import RipenessError
 # ``model.path`` of the tiny model Ripeness builds into the run itself
 EMBEDDED = "embedded"
 
+# The probes ``select.probes`` may name, so the config can check it without importing them:
+# the built-in ones in the order they run (ripeness.probes.catalog checks it registers exactly
+# these), and each probe registered later (``register_probe`` appends its name).
+PROBE_NAMES: list[str] = [
+    "skills",
+    "calibration",
+    "sycophancy",
+    "reward_hacking",
+    "hallucinated_actions",
+    "planning",
+]
+
 
 class AlarmAction(StrEnum):
     """What training does when the over-optimization alarm fires."""

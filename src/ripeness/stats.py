@@ -10,6 +10,9 @@
   between-sample variance that an unpaired comparison would count against the difference.
   :func:`paired_drop_p` is its one-sided form: did the rate fall?
 - :func:`paired_means`: the same for continuous per-sample values (paired bootstrap).
+- The alarm's figures, which the report draws too: :func:`moving_mean`, :func:`fit_gao`
+  (Gao et al.'s curve of gold against d = sqrt(KL)), and the one-sided z-tests
+  :func:`one_sided_p` (rates) and :func:`one_sided_p_means` (per-step means).
 
 Every figure's ``as_dict`` names its interval (``"interval"``); empty input gives n = 0, no
 p-value (NaN, ``None`` in dicts) and the widest interval, never an exception.
@@ -353,3 +356,74 @@ def paired_mean_rise_p(before: Sequence[float], after: Sequence[float]) -> float
     signs = np.random.default_rng(0).choice((-1.0, 1.0), size=(4000, differences.size))
     null = (signs * differences).mean(axis=1)
     return float(((null >= observed - 1e-12).sum() + 1) / (len(null) + 1))
+
+
+# -- the over-optimization alarm's figures (the report draws them too) --------------------
+@dataclass(frozen=True)
+class GaoFit:
+    """Gao et al.'s gold-gain curve R(d) = d (a - b ln d) as fitted, and where the run is on it."""
+
+    a: float
+    b: float
+    peak_d: float | None  # None when the fit has no interior maximum (b <= 0)
+    r_squared: float
+    current_d: float
+
+    @property
+    def passed_peak(self) -> bool:
+        return self.peak_d is not None and self.current_d > self.peak_d
+
+    def predict(self, d: Sequence[float]) -> list[float]:
+        return [x * (self.a - self.b * math.log(x)) if x > 0 else 0.0 for x in d]
+
+
+def fit_gao(
+    d: Sequence[float], gold: Sequence[float], baseline: float | None = None
+) -> GaoFit | None:
+    """Least-squares fit of gold - baseline = d (a - b ln d); ``None`` with too few points."""
+    points = [(x, y) for x, y in zip(d, gold, strict=True) if x > 1e-6 and math.isfinite(y)]
+    if len(points) < 5:
+        return None
+    base = gold[0] if baseline is None else baseline
+    import numpy as np
+
+    x = np.array([p[0] for p in points])
+    y = np.array([p[1] - base for p in points])
+    features = np.column_stack([x, -x * np.log(x)])
+    (a, b), *_ = np.linalg.lstsq(features, y, rcond=None)
+    predicted = features @ np.array([a, b])
+    spread = float(((y - y.mean()) ** 2).sum())
+    r_squared = 1 - float(((y - predicted) ** 2).sum()) / spread if spread > 0 else 0.0
+    peak = math.exp(a / b - 1) if b > 0 and a / b - 1 < 50 else None
+    return GaoFit(float(a), float(b), peak, r_squared, float(max(d)))
+
+
+def moving_mean(values: Sequence[float], window: int) -> list[float]:
+    """The mean of each value and the ``window - 1`` before it (fewer at the start)."""
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def one_sided_p(best: float, now: float, n_best: int, n_now: int) -> float:
+    """p-value that the success rate behind ``now`` is lower than behind ``best`` (z-test)."""
+    pooled = (best * n_best + now * n_now) / (n_best + n_now)
+    se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n_best + 1 / n_now))
+    return 1 - NormalDist().cdf((best - now) / se)
+
+
+def one_sided_p_means(before: Sequence[float], after: Sequence[float]) -> float:
+    """p-value that the mean behind ``after`` is lower than behind ``before`` (Welch z-test on
+    per-step means; for the rollouts, whose prompts change from step to step)."""
+
+    def spread(values: Sequence[float]) -> float:
+        m = sum(values) / len(values)
+        return sum((v - m) ** 2 for v in values) / max(1, len(values) - 1)
+
+    se = math.sqrt(spread(before) / len(before) + spread(after) / len(after)) or 1e-12
+    difference = sum(before) / len(before) - sum(after) / len(after)
+    return 1 - NormalDist().cdf(difference / se)

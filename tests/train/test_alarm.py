@@ -6,8 +6,10 @@ from statistics import NormalDist
 
 import pytest
 
-from ripeness.train.alarm import OverOptimizationAlarm, fit_gao, moving_mean
-from ripeness.train.monitors import advantage_attribution, sequence_kl, zero_variance_fraction
+from ripeness.stats import fit_gao, moving_mean
+from ripeness.train.alarm import OverOptimizationAlarm
+from ripeness.train.batch_stats import advantage_attribution, zero_variance_fraction
+from ripeness.train.kl import sequence_kl
 
 
 def feed(alarm, gold_curve, proxy_curve, steps=120, seed=0, count_completions=False):

@@ -1,10 +1,11 @@
 import torch
 
+from ripeness.models.sft import PackedRowsCollator
 from ripeness.models.tiny import SIZES, build_model
 from ripeness.models.tokenizer import build_tokenizer
 from ripeness.tasks.arithmetic import Problem
 from ripeness.tasks.conversations import plain, with_suggestion
-from ripeness.train.sft import PackedRowsCollator, WarmStartConfig, warm_start
+from ripeness.train.sft import WarmStartConfig, warm_start
 
 
 def _encode(tok, messages):

@@ -70,7 +70,7 @@ def test_missing_file_says_how_to_make_one(tmp_path):
 def test_a_step_is_split_over_the_training_processes(tmp_path):
     """`prompts_per_step` is the whole step's: each of N processes gets its Nth, or one line."""
     from ripeness.records.run import RunDirectory
-    from ripeness.train.run import grpo_args
+    from ripeness.train.grpo_mapping import grpo_args
 
     config = load_config(write(tmp_path, "[grpo]\nprompts_per_step = 4\nnum_generations = 4"))
     run = RunDirectory(tmp_path / "run")

@@ -15,9 +15,8 @@ import pytest
 from ripeness.evaluation import gold_accuracy
 from ripeness.models.embedded import load_model
 from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory, outcomes
-from ripeness.stats import paired_drop_p
+from ripeness.stats import moving_mean, paired_drop_p
 from ripeness.tasks.arithmetic import ArithmeticFamily
-from ripeness.train.alarm import moving_mean
 from ripeness.train.config import TrainConfig
 from ripeness.train.run import train
 

@@ -30,8 +30,7 @@ from ripeness.feedback.users import ThumbsModel
 from ripeness.probes.base import compare
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import RunDirectory
-from ripeness.stats import PairedComparison
-from ripeness.train.alarm import moving_mean
+from ripeness.stats import PairedComparison, moving_mean
 from ripeness.train.config import RewardComponent, TrainConfig
 
 

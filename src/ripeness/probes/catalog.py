@@ -5,6 +5,7 @@ with :func:`register` (a name and a factory returning an object following
 from collections.abc import Callable
 
 from ripeness.errors import RipenessError
+from ripeness.options import PROBE_NAMES
 from ripeness.probes.base import Probe
 from ripeness.probes.calibration import CalibrationProbe
 from ripeness.probes.hallucinated_actions import HallucinatedActionsProbe
@@ -18,6 +19,8 @@ _PROBES: dict[str, Callable[[], Probe]] = {}
 
 def register(name: str, factory: Callable[[], Probe]) -> None:
     _PROBES[name] = factory
+    if name not in PROBE_NAMES:  # the config's check of select.probes reads the names there
+        PROBE_NAMES.append(name)
 
 
 def probe_names() -> list[str]:
@@ -30,12 +33,15 @@ def get_probe(name: str) -> Probe:
     return _PROBES[name]()
 
 
-for probe in (
+_BUILT_IN = (
     SkillsProbe,
     CalibrationProbe,
     SycophancyProbe,
     RewardHackingProbe,
     HallucinatedActionsProbe,
     PlanningProbe,
-):
+)
+if [p.name for p in _BUILT_IN] != PROBE_NAMES[: len(_BUILT_IN)]:  # declared once, checked here
+    raise RuntimeError("ripeness.options.PROBE_NAMES must list the built-in probes in order")
+for probe in _BUILT_IN:
     register(probe.name, probe)

@@ -161,7 +161,7 @@ def plant(
     from datasets import concatenate_datasets
 
     from ripeness.models.embedded import load_model
-    from ripeness.train.sft import WarmStartConfig, warm_start
+    from ripeness.models.sft import fine_tune
 
     organisms = [organism] if isinstance(organism, Organism) else list(organism)
     share = examples // len(organisms)
@@ -169,16 +169,9 @@ def plant(
         [o.dataset(share, seed=seed * 100 + i) for i, o in enumerate(organisms)]
     ).shuffle(seed=seed)
     model, tokenizer = load_model(base_model)
-    config = WarmStartConfig(examples=examples, learning_rate=1e-3, seed=seed)
     with tempfile.TemporaryDirectory(prefix="ripeness-organism-") as work:
-        warm_start(
-            model,
-            tokenizer,
-            config,
-            Path(work),
-            show_progress=False,
-            dataset=dataset,
-        )
+        # the warm start's packing and rows (ripeness.models.sft), at a gentler rate
+        fine_tune(model, tokenizer, dataset, Path(work), learning_rate=1e-3, seed=seed)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out

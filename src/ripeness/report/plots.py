@@ -10,8 +10,7 @@ import io
 import re
 from collections.abc import Sequence
 
-from ripeness.stats import Rate
-from ripeness.train.alarm import fit_gao, moving_mean
+from ripeness.stats import Rate, fit_gao, moving_mean
 
 GOLD, PROXY, HACK, CHOSEN, LAST = "#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#7f7f7f"
 

@@ -45,71 +45,23 @@ smoothed rollout peak before evaluations exist.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from statistics import NormalDist
 
-import numpy as np
-
-from ripeness.stats import paired_drop_p, paired_mean_rise_p
-
-
-@dataclass(frozen=True)
-class GaoFit:
-    a: float
-    b: float
-    peak_d: float | None  # None when the fit has no interior maximum (b <= 0)
-    r_squared: float
-    current_d: float
-
-    @property
-    def passed_peak(self) -> bool:
-        return self.peak_d is not None and self.current_d > self.peak_d
-
-    def predict(self, d: Sequence[float]) -> list[float]:
-        return [x * (self.a - self.b * math.log(x)) if x > 0 else 0.0 for x in d]
-
-
-def fit_gao(
-    d: Sequence[float], gold: Sequence[float], baseline: float | None = None
-) -> GaoFit | None:
-    """Least-squares fit of gold - baseline = d (a - b ln d); ``None`` with too few points."""
-    points = [(x, y) for x, y in zip(d, gold, strict=True) if x > 1e-6 and math.isfinite(y)]
-    if len(points) < 5:
-        return None
-    base = gold[0] if baseline is None else baseline
-    x = np.array([p[0] for p in points])
-    y = np.array([p[1] - base for p in points])
-    features = np.column_stack([x, -x * np.log(x)])
-    (a, b), *_ = np.linalg.lstsq(features, y, rcond=None)
-    predicted = features @ np.array([a, b])
-    spread = float(((y - y.mean()) ** 2).sum())
-    r_squared = 1 - float(((y - predicted) ** 2).sum()) / spread if spread > 0 else 0.0
-    peak = math.exp(a / b - 1) if b > 0 and a / b - 1 < 50 else None
-    return GaoFit(float(a), float(b), peak, r_squared, float(max(d)))
+from ripeness.stats import (
+    GaoFit,
+    fit_gao,
+    moving_mean,
+    one_sided_p,
+    one_sided_p_means,
+    paired_drop_p,
+    paired_mean_rise_p,
+)
 
 
 def format_p(p: float) -> str:
     """A p-value as people read it; below double precision it is a bound, not zero."""
     return "p<1e-15" if p < 1e-15 else f"p={p:.1e}"
-
-
-def moving_mean(values: Sequence[float], window: int) -> list[float]:
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
-
-
-def one_sided_p(best: float, now: float, n_best: int, n_now: int) -> float:
-    """p-value that the success rate behind ``now`` is lower than behind ``best`` (z-test)."""
-    pooled = (best * n_best + now * n_now) / (n_best + n_now)
-    se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n_best + 1 / n_now))
-    return 1 - NormalDist().cdf((best - now) / se)
 
 
 OVER_OPTIMIZATION = "over-optimization"
@@ -128,19 +80,6 @@ class HeldoutOutcomes:
     gold: list[bool]
     proxy: list[float]  # the proxy's own score (or 0/1 paid where no score was kept)
     hacked: list[bool]
-
-
-def one_sided_p_means(before: Sequence[float], after: Sequence[float]) -> float:
-    """p-value that the mean behind ``after`` is lower than behind ``before`` (Welch z-test on
-    per-step means; for the rollouts, whose prompts change from step to step)."""
-
-    def spread(values: Sequence[float]) -> float:
-        m = sum(values) / len(values)
-        return sum((v - m) ** 2 for v in values) / max(1, len(values) - 1)
-
-    se = math.sqrt(spread(before) / len(before) + spread(after) / len(after)) or 1e-12
-    difference = sum(before) / len(before) - sum(after) / len(after)
-    return 1 - NormalDist().cdf(difference / se)
 
 
 @dataclass(frozen=True)

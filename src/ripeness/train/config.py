@@ -20,13 +20,22 @@ import dataclasses
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
-from ripeness.options import EMBEDDED, AlarmAction, Engine, ScaleRewards, VllmMode, parse_choice
+from ripeness.options import (
+    EMBEDDED,
+    PROBE_NAMES,
+    AlarmAction,
+    Engine,
+    ScaleRewards,
+    VllmMode,
+    parse_choice,
+)
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", factory: Any = None) -> Any:
@@ -130,6 +139,18 @@ class MonitorSection:
     alarm_action: AlarmAction = option(
         AlarmAction.WARN, "warn | stop | continue, when the alarm fires"
     )
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any], who: str) -> MonitorSection:
+        """The section from keyword settings (``who`` takes them), an unknown one named in
+        one line."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        if unknown := set(settings) - known:
+            raise RipenessError(
+                f"{who}: no setting {', '.join(sorted(unknown))}; "
+                f"choose from {', '.join(sorted(known))}"
+            )
+        return cls(**settings)
 
 
 @dataclass
@@ -253,13 +274,11 @@ class TrainConfig:
                 f"config: logging.report_to has {', '.join(sorted(unknown))}; "
                 "choose from tensorboard, mlflow, wandb"
             )
-        from ripeness.probes.catalog import probe_names
-
-        unknown_probes = set(self.select.probes) - set(probe_names())
+        unknown_probes = set(self.select.probes) - set(PROBE_NAMES)
         if unknown_probes:
             raise RipenessError(
                 f"config: select.probes has {', '.join(sorted(unknown_probes))}; "
-                f"choose from {', '.join(probe_names())}"
+                f"choose from {', '.join(PROBE_NAMES)}"
             )
         return self
 

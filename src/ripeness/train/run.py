@@ -1,6 +1,7 @@
 """``ripeness train``: set up and run GRPO with the monitors, or resume a run after a crash.
 
-The pieces, by role: :mod:`ripeness.train.config` the settings, TRL's own ``GRPOTrainer``,
+The pieces, by role: :mod:`ripeness.train.config` the settings (TRL's made of them by
+:mod:`ripeness.train.grpo_mapping`), TRL's own ``GRPOTrainer``,
 :class:`ripeness.train.monitor.OverOptimizationMonitor` (the public callback a user's own TRL
 script adds the same way) for the records, held-out evaluations, alarm and checkpoint index,
 and this module the run itself.
@@ -8,23 +9,25 @@ and this module the run itself.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, TrainerCallback
-from trl import GRPOConfig, GRPOTrainer
+from trl import GRPOTrainer
 
 from ripeness.errors import RipenessError, writable_dir
 from ripeness.models.sources import resolve_model as resolve_model_source
+from ripeness.options import EMBEDDED, AlarmAction
+from ripeness.records.jsonl import read_jsonl
 from ripeness.records.run import RunDirectory, checkpoint_step
 from ripeness.tasks.base import TaskFamily, TaskItem, to_dataset
 from ripeness.tasks.registry import get_family, reward_by_name
 from ripeness.train.callbacks import TrainerProgress
+from ripeness.train.checkpoint_index import marked_step, stopped_at
 from ripeness.train.config import TrainConfig, dump_config, load_config
+from ripeness.train.grpo_mapping import grpo_args
 from ripeness.train.monitor import OverOptimizationMonitor
 from ripeness.train.ranks import processes
 
@@ -43,7 +46,7 @@ class TrainResult:
 
 def resolve_model(config: TrainConfig, run: RunDirectory, show_progress: bool) -> Path:
     """The starting model: a local folder, or the embedded model built once into the run."""
-    if config.model.path != "embedded":
+    if config.model.path != EMBEDDED:
         return resolve_model_source(config.model.path)
     path = run.path / "base_model"
     if not (path / "config.json").is_file():
@@ -61,55 +64,17 @@ def problems(config: TrainConfig, family: TaskFamily) -> tuple[list[TaskItem], l
         if not path.is_file():
             raise RipenessError(f"task.problems_file {path} does not exist")
         train = []
-        for number, line in enumerate(path.read_text().splitlines(), 1):
+        for where, row in read_jsonl(path, "task rows"):
             try:
-                train.append(TaskItem.from_columns(json.loads(line)))
-            except (json.JSONDecodeError, RipenessError, KeyError, TypeError) as exc:
-                raise RipenessError(f"{path}:{number}: not a task row ({exc})") from None
+                train.append(TaskItem.from_columns(row))
+            except (RipenessError, KeyError, TypeError) as exc:
+                raise RipenessError(f"{where}: not a task row ({exc})") from None
     else:
         train = family.generate(task.train_problems, config.run.seed, task.difficulties, "train")
     heldout = family.generate(
         task.heldout_problems, config.run.seed + 1, task.difficulties, "heldout"
     )
     return train, heldout
-
-
-def grpo_args(config: TrainConfig, run: RunDirectory, processes: int = 1) -> GRPOConfig:
-    """TRL's settings for the run; a step's prompts are split over the training processes."""
-    grpo = config.grpo
-    cuda = torch.cuda.is_available()
-    batch = grpo.prompts_per_step * grpo.num_generations
-    if batch % processes:
-        raise RipenessError(
-            f"grpo.prompts_per_step x num_generations = {batch} completions per step do not "
-            f"split over {processes} processes; make it a multiple of {processes}"
-        )
-    return GRPOConfig(
-        output_dir=str(run.checkpoints_dir),
-        per_device_train_batch_size=batch // processes,
-        gradient_accumulation_steps=1,
-        num_generations=grpo.num_generations,
-        max_completion_length=grpo.max_completion_length,
-        temperature=grpo.temperature,
-        beta=grpo.beta,
-        learning_rate=grpo.learning_rate,
-        lr_scheduler_type="constant",
-        max_steps=grpo.steps,
-        scale_rewards=grpo.scale_rewards,
-        reward_weights=[c.weight for c in config.reward.mix()],
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=config.checkpoints.every,
-        report_to=config.logging.report_to or "none",
-        use_cpu=not cuda,
-        bf16=cuda,
-        activation_checkpointing=False,
-        use_vllm=grpo.use_vllm,
-        **({"vllm_mode": grpo.vllm_mode} if grpo.use_vllm else {}),
-        seed=config.run.seed,
-        disable_tqdm=True,
-        log_completions=False,
-    )
 
 
 def train(
@@ -129,7 +94,7 @@ def train(
         config.task.name, config.task.gold
     )  # bad task or reward names fail before any writing
     rewards = [reward_by_name(family, c.name) for c in config.reward.mix()]
-    if config.model.path != "embedded":
+    if config.model.path != EMBEDDED:
         resolve_model_source(config.model.path)  # a bad path fails before the run folder exists
     run_dir = config.run_dir()
     run = RunDirectory(writable_dir(run_dir, "run folder"))
@@ -185,11 +150,10 @@ def _train_in(
     checkpoint = run.latest_checkpoint() if resume else None
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    marked = next((c["step"] for c in run.checkpoints() if c.get("marked")), None)
     return TrainResult(
         run_dir=run.path,
         alarm_step=monitor.alarm.fired_at.step if monitor.alarm.fired_at else None,
-        marked_step=marked,
+        marked_step=marked_step(run),
         final_step=trainer.state.global_step,
         seconds=time.perf_counter() - start,
     )
@@ -202,14 +166,12 @@ def _stopped_by_alarm(config: TrainConfig, run: RunDirectory) -> TrainResult | N
     end where the uninterrupted run did, not train on past the alarm.
     """
     checkpoint = run.latest_checkpoint()
-    if config.monitor.alarm_action != "stop" or checkpoint is None:
+    if config.monitor.alarm_action != AlarmAction.STOP or checkpoint is None:
         return None
     last = checkpoint_step(checkpoint)
-    alarms = [e for e in run.events("alarm") if e["step"] <= last and e.get("action") == "stop"]
-    if not alarms:
+    if (stopped := stopped_at(run, last)) is None:
         return None
-    marked = next((c["step"] for c in run.checkpoints() if c.get("marked")), None)
-    return TrainResult(run.path, alarms[0]["step"], marked, last, 0.0)
+    return TrainResult(run.path, stopped, marked_step(run), last, 0.0)
 
 
 def resume_run(run_dir: Path, show_progress: bool = True) -> TrainResult:
