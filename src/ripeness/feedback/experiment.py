@@ -69,6 +69,30 @@ class SycophancyExperiment:
             seed=seed,
         )
 
+    @classmethod
+    def sweep(
+        cls,
+        out: Path,
+        model: Path | None,
+        weights: list[float],
+        steps: int,
+        users: int,
+        mitigation: bool = True,
+        show_progress: bool = True,
+    ) -> SycophancyExperiment:
+        """The experiment ``ripeness experiment sycophancy`` runs: a checkpoint halfway and at
+        the end of each arm; without a ``model``, the embedded one (built in ``OUT/model``)."""
+        if model is None:
+            from ripeness.models.embedded import is_built
+            from ripeness.train.embedded import init_embedded_model
+
+            model = out / "model"
+            if not is_built(model):
+                init_embedded_model(model, show_progress=show_progress)
+        return cls(
+            out, model, users, weights, mitigation, steps, checkpoint_every=max(1, steps // 2)
+        )
+
     @property
     def deployed(self) -> Path:
         return self.out / "deployed_model"

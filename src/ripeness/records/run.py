@@ -121,6 +121,16 @@ def finite(value: Any) -> Any:
     return value
 
 
+class _File:
+    """A file (or folder) of the run, read as a property: ``run.metrics_path``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, run: RunDirectory, owner: type | None = None) -> Path:
+        return run.path / self.name
+
+
 class RunDirectory:
     """Everything one training run records; safe to reopen after a crash."""
 
@@ -129,52 +139,25 @@ class RunDirectory:
     CHECKPOINTS = "checkpoints"
     INDEX = "checkpoints.json"
     HELDOUT = "heldout.jsonl"
-    BASE_MODEL = "base_model"
+    BASE_MODEL = "base_model"  # the embedded starting model (a real one stays where it is)
     PROBES = PROBES
     SELECTION = "selection.json"
     REPORT = "report.html"
 
+    # -- files --------------------------------------------------------------------------
+    config_path = _File(CONFIG)
+    metrics_path = _File(METRICS)
+    checkpoints_dir = _File(CHECKPOINTS)
+    index_path = _File(INDEX)
+    heldout_path = _File(HELDOUT)
+    base_model_path = _File(BASE_MODEL)
+    probes_path = _File(PROBES)
+    selection_path = _File(SELECTION)
+    report_path = _File(REPORT)
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
-
-    # -- files --------------------------------------------------------------------------
-    @property
-    def config_path(self) -> Path:
-        return self.path / self.CONFIG
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.path / self.METRICS
-
-    @property
-    def checkpoints_dir(self) -> Path:
-        return self.path / self.CHECKPOINTS
-
-    @property
-    def index_path(self) -> Path:
-        return self.path / self.INDEX
-
-    @property
-    def heldout_path(self) -> Path:
-        return self.path / self.HELDOUT
-
-    @property
-    def base_model_path(self) -> Path:
-        """Where the embedded starting model is saved (a real one stays where it is)."""
-        return self.path / self.BASE_MODEL
-
-    @property
-    def probes_path(self) -> Path:
-        return self.path / self.PROBES
-
-    @property
-    def selection_path(self) -> Path:
-        return self.path / self.SELECTION
-
-    @property
-    def report_path(self) -> Path:
-        return self.path / self.REPORT
 
     def is_run(self) -> bool:
         """Training (or ``ripeness assess``) has recorded here: metrics.sqlite exists."""

@@ -218,6 +218,17 @@ def _checkpoint_table(selection: Selection, summaries: dict, temperature: float)
     )
 
 
+TRENDS_CAPTION = (
+    "Each figure at each assessed checkpoint, with 95% intervals; dashed lines are the "
+    "policy's limits."
+)
+PARETO_CAPTION = (
+    "Held-out gold accuracy against each usability signal; the line joins the Pareto front "
+    "(no other checkpoint is better on both), the recommended checkpoint is green, dashed "
+    "lines are limits."
+)
+
+
 def _trends_section(selection: Selection, limits: dict) -> str:
     series: dict[str, list] = {"held-out gold accuracy": []}
     for a in selection.assessments:
@@ -226,13 +237,8 @@ def _trends_section(selection: Selection, limits: dict) -> str:
         for name, (_, value) in a.signals.items():
             series.setdefault(name, []).append((a.candidate.step, value))
     chosen = selection.chosen.candidate.step if selection.chosen else None
-    return _figure(
-        "Probes over training",
-        "trends",
-        plots.probe_trends(series, limits, chosen),
-        "Each figure at each assessed checkpoint, with 95% intervals; dashed lines are the "
-        "policy's limits.",
-    )
+    svg = plots.probe_trends(series, limits, chosen)
+    return _figure("Probes over training", "trends", svg, TRENDS_CAPTION)
 
 
 def _pareto_section(selection: Selection, limits: dict) -> str:
@@ -245,14 +251,8 @@ def _pareto_section(selection: Selection, limits: dict) -> str:
     if not points:
         return ""
     chosen = selection.chosen.candidate.label if selection.chosen else None
-    return _figure(
-        "Capability against usability",
-        "pareto",
-        plots.pareto_fronts(points, limits, chosen),
-        "Held-out gold accuracy against each usability signal; the line joins the Pareto front "
-        "(no other checkpoint is better on both), the recommended checkpoint is green, dashed "
-        "lines are limits.",
-    )
+    svg = plots.pareto_fronts(points, limits, chosen)
+    return _figure("Capability against usability", "pareto", svg, PARETO_CAPTION)
 
 
 def _figure(title: str, anchor: str, svg: str, caption: str) -> str:
