@@ -185,8 +185,9 @@ def run_experiment(exp: SycophancyExperiment, show_progress: bool = True) -> dic
     for name, components in exp.arms():
         config = exp.train_config(name, components)
         run_dir = config.run_dir()
-        if not arm_finished(RunDirectory(run_dir), exp.steps):
-            if RunDirectory(run_dir).config_path.is_file():
+        arm_run = RunDirectory(run_dir)  # nothing opened: the index and the config are files
+        if not arm_finished(arm_run, exp.steps):
+            if arm_run.config_path.is_file():
                 resume_run(run_dir, show_progress)
             else:
                 train(config, show_progress=show_progress)

@@ -21,8 +21,6 @@ from ripeness.report.select import SIGNALS, Selection, select_and_confirm
 from ripeness.report.view import RunView, open_view
 from ripeness.stats import Rate
 
-__all__ = ["STYLE", "escape", "percent_html", "render", "step_ranges", "write_report"]
-
 
 def percent_html(rate: Rate | None) -> str:
     """A rate as the page shows it: the value, then its interval and n in grey."""
