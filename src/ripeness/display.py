@@ -153,22 +153,20 @@ def print_train_summary(result, console) -> None:
     console.print(
         f"trained {result.final_step} steps in {result.seconds / 60:.1f} min; run in {run.path}"
     )
-    alarms = run.events("alarm")
-    if alarms:
-        kind = alarms[0].get("alarm_kind", "over-optimization")
-        message = alarms[0]["message"].removeprefix(f"{kind}: ")
-        console.print(f"[bold red]{kind} alarm at step {alarms[0]['step']}:[/] {message}")
+    alarm = run.first_alarm()
+    if alarm:
+        console.print(f"[bold red]{alarm.kind} alarm at step {alarm.step}:[/] {alarm.reason}")
     else:
         console.print(
             "no alarm: held-out gold never fell beyond the noise, nor did the proxy rise on "
             "hacks alone"
         )
-    for checkpoint in run.checkpoints():
-        if checkpoint.get("marked"):
-            console.print(
-                f"marked checkpoint: step {checkpoint['step']} (nearest the gold peak at step "
-                f"{checkpoint['gold_peak_step']}): {run.path / checkpoint['path']}"
-            )
+    marked = run.marked()
+    if marked:
+        console.print(
+            f"marked checkpoint: step {marked.step} (nearest the gold peak at step "
+            f"{marked.gold_peak_step}): {marked.folder(run.path)}"
+        )
     steps = sorted(evals)
     best = max(steps, key=lambda step: evals[step]["rate"], default=None)
     for step in sorted({steps[0], best, steps[-1]}) if steps else []:

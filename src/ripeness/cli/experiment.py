@@ -42,15 +42,6 @@ def sycophancy_command(
     positive(users, "--users")
     out = writable_dir(out, "experiment folder")
     quiet_libraries()
-    if model is None:
-        from ripeness.models.embedded import is_built
-        from ripeness.train.embedded import init_embedded_model
-
-        model = out / "model"
-        if not is_built(model):
-            init_embedded_model(model, show_progress=not quiet)
-    exp = SycophancyExperiment(
-        out, model, users, sweep, mitigation, steps, checkpoint_every=max(1, steps // 2)
-    )
+    exp = SycophancyExperiment.sweep(out, model, sweep, steps, users, mitigation, not quiet)
     result = run_experiment(exp, show_progress=not quiet)
     console.print(f"report: {result['report']}")

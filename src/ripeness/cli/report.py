@@ -9,16 +9,6 @@ from typing import Annotated
 import typer
 
 from ripeness.errors import RipenessError, positive
-from ripeness.records.run import RunDirectory
-
-
-def _run_dir(run: Path) -> Path:
-    if not (run / RunDirectory.METRICS).is_file():
-        raise RipenessError(
-            f"{run} is not a run folder (no metrics.sqlite); give `ripeness train`'s run"
-        )
-    return run
-
 
 RAY_OPTION = typer.Option(
     "--ray", help="Assess one checkpoint per Ray task (a local Ray unless --ray-address)."
@@ -46,11 +36,12 @@ def report_command(
     """Probe the run's checkpoints, select one, and write a self-contained HTML report."""
     from ripeness.display import print_selection
     from ripeness.progress import console, quiet_libraries
+    from ripeness.report.decision import recorded_run
     from ripeness.report.html import write_report
 
     quiet_libraries()
     path, selection = write_report(
-        _run_dir(run), out, show_progress=not quiet, ray_address=ray_address(ray, ray_at)
+        recorded_run(run), out, show_progress=not quiet, ray_address=ray_address(ray, ray_at)
     )
     print_selection(selection, console)
     console.print(f"report: {path}")
@@ -66,15 +57,11 @@ def select_command(
     """Pick the checkpoint to ship under the limits in the run's [select] section."""
     from ripeness.display import print_selection
     from ripeness.progress import console, quiet_libraries
-    from ripeness.report.assess import assess_run
-    from ripeness.report.select import select_and_confirm
+    from ripeness.report.decision import choose, recorded_run
 
     quiet_libraries()
-    assess_run(
-        _run_dir(run), show_progress=not quiet and not as_json, ray_address=ray_address(ray, ray_at)
-    )
-    selection = select_and_confirm(run, show_progress=not quiet and not as_json)
-    (run / "selection.json").write_text(json.dumps(selection.as_dict(), indent=2))
+    show_progress = not quiet and not as_json
+    selection = choose(recorded_run(run), show_progress, ray_address(ray, ray_at))
     if as_json:
         typer.echo(json.dumps(selection.as_dict(), indent=2))
     else:
@@ -121,9 +108,7 @@ def assess_command(
     """Assess another trainer's checkpoints: held-out gold vs proxy, probes, selection, report."""
     from ripeness.display import print_selection
     from ripeness.progress import console, quiet_libraries
-    from ripeness.report.assess import assess_run
-    from ripeness.report.html import write_report
-    from ripeness.report.imported import import_checkpoints, parse_steps, record_assessed_heldout
+    from ripeness.report.imported import import_checkpoints, parse_steps, report_imported
 
     quiet_libraries()
     out = out or Path(checkpoints) / "ripeness"
@@ -149,11 +134,7 @@ def assess_command(
         max_tokens=positive(max_tokens, "--max-tokens"),
         every=positive(every, "--every"),
     )
-    try:
-        assess_run(run.path, show_progress=not quiet)
-        record_assessed_heldout(run)
-    finally:
-        run.close()
-    path, selection = write_report(run.path, show_progress=not quiet)
+    run.close()
+    path, selection = report_imported(run.path, show_progress=not quiet)
     print_selection(selection, console)
     console.print(f"report: {path}")

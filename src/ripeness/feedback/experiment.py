@@ -68,6 +68,30 @@ class SycophancyExperiment:
             seed=seed,
         )
 
+    @classmethod
+    def sweep(
+        cls,
+        out: Path,
+        model: Path | None,
+        weights: list[float],
+        steps: int,
+        users: int,
+        mitigation: bool = True,
+        show_progress: bool = True,
+    ) -> SycophancyExperiment:
+        """The experiment ``ripeness experiment sycophancy`` runs: a checkpoint halfway and at
+        the end of each arm; without a ``model``, the embedded one (built in ``OUT/model``)."""
+        if model is None:
+            from ripeness.models.embedded import is_built
+            from ripeness.train.embedded import init_embedded_model
+
+            model = out / "model"
+            if not is_built(model):
+                init_embedded_model(model, show_progress=show_progress)
+        return cls(
+            out, model, users, weights, mitigation, steps, checkpoint_every=max(1, steps // 2)
+        )
+
     @property
     def deployed(self) -> Path:
         return self.out / "deployed_model"
@@ -112,7 +136,9 @@ class SycophancyExperiment:
 def run_experiment(exp: SycophancyExperiment, show_progress: bool = True) -> dict:
     from ripeness.feedback.reward_model import train_reward_model
     from ripeness.progress import console
-    from ripeness.report.assess import all_candidates, assess_run, run_config
+    from ripeness.report.assess import assess_run
+    from ripeness.report.candidates import all_candidates
+    from ripeness.report.view import RunView
     from ripeness.train.run import resume_run, train
 
     exp.out.mkdir(parents=True, exist_ok=True)
@@ -158,24 +184,25 @@ def run_experiment(exp: SycophancyExperiment, show_progress: bool = True) -> dic
     for name, components in exp.arms():
         config = exp.train_config(name, components)
         run_dir = config.run_dir()
-        finished = (run_dir / "checkpoints.json").is_file() and any(
-            c["step"] == exp.steps for c in json.loads((run_dir / "checkpoints.json").read_text())
-        )
-        if not finished:
-            if (run_dir / RunDirectory.CONFIG).is_file():
+        arm_run = RunDirectory(run_dir)  # nothing opened: the index and the config are files
+        if not arm_finished(arm_run, exp.steps):
+            if arm_run.config_path.is_file():
                 resume_run(run_dir, show_progress)
             else:
                 train(config, show_progress=show_progress)
-        run = RunDirectory.open_existing(run_dir)
-        candidates = all_candidates(run, run_config(run))
-        run.close()
-        assess_run(run_dir, show_progress, candidates)
+        with RunView(run_dir) as view:
+            assess_run(view, show_progress, all_candidates(view.run, view.config))
         arms[name] = arm_summary(run_dir, exp.limit)
         console.print(arm_line(name, arms[name]))
     result["arms"] = arms
     (exp.out / "experiment.json").write_text(json.dumps(result, indent=2))
     result["report"] = str(write_experiment_report(exp.out, result))
     return result
+
+
+def arm_finished(run: RunDirectory, steps: int) -> bool:
+    """The arm saved its last checkpoint (a killed experiment resumes the others)."""
+    return any(c.step == steps for c in run.checkpoint_index())
 
 
 def deploy(exp: SycophancyExperiment) -> Path:
@@ -236,7 +263,7 @@ def arm_summary(run_dir: Path, limit: float) -> dict:
         drives = next(
             (step for (step, _), share in zip(shares, smooth, strict=True) if share > 0.5), None
         )
-        alarms = run.events("alarm")
+        alarm = run.first_alarm()
         gold = [s["gold"] for s in steps]
         return {
             "trend": trend,
@@ -247,7 +274,7 @@ def arm_summary(run_dir: Path, limit: float) -> dict:
             },
             "largest_rise": {f: largest_rise(by_step[f]) for f in FIGURES},
             "limit_crossed_at": crossed,
-            "alarm_step": alarms[0]["step"] if alarms else None,
+            "alarm_step": alarm.step if alarm else None,
             "feedback_drives_advantage_from": drives,
             "feedback_share": shares,
             "gold_first": sum(gold[:10]) / max(1, len(gold[:10])),

@@ -8,14 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ripeness.feedback.figures import FIGURES, change_text, rise_text
-from ripeness.report.html import STYLE, escape
-from ripeness.report.plots import HACK, _figure, _svg
+from ripeness.report.page import STYLE, escape
+from ripeness.report.svg import HACK, new_figure, svg_of
 from ripeness.stats import Rate
 
 
 def trends_svg(arms: dict, limit: float) -> str:
     """Per probe figure: each arm's rate at each probed step with 95% intervals."""
-    fig, axes = _figure(5.2 * len(FIGURES) + 5.2, 3.2, len(FIGURES) + 1)
+    fig, axes = new_figure(5.2 * len(FIGURES) + 5.2, 3.2, len(FIGURES) + 1)
     for ax, figure in zip(axes, FIGURES, strict=False):
         for name, arm in arms.items():
             # a checkpoint with no readable reply has no rate: it is left out, not drawn as 0
@@ -48,7 +48,7 @@ def trends_svg(arms: dict, limit: float) -> str:
         title="learned reward's share of the advantage",
     )
     share_ax.legend(fontsize=7)
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def findings_of(arms: dict, limit: float) -> list[str]:

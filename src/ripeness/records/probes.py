@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ripeness.records.run import finite
+from ripeness.records.run import PROBES, finite
 from ripeness.stats import Mean, PairedComparison, Rate, Statistic
 
 Estimate = Rate | Mean | Statistic
@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS probe_summaries (
 
 
 class ProbeStore:
-    FILE = "probes.sqlite"
+    FILE = PROBES
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

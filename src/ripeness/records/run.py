@@ -7,6 +7,11 @@ Layout::
       metrics.sqlite     tables steps, evals, samples, events (one row per step in steps)
       checkpoints/       TRL/transformers checkpoints (HF format + optimizer state)
       checkpoints.json   index: step, path, figures at that step, which one is marked
+      heldout.jsonl      the held-out problems training evaluated on (when it wrote them)
+      base_model/        the embedded starting model, saved beside its checkpoints
+      probes.sqlite      probe and assessment records by label (``ripeness report``)
+      selection.json     the checkpoint to ship and why (``ripeness select``, ``report``)
+      report.html        the report page
 
 SQLite because every tool opens it (pandas, DuckDB, Datasette, the sqlite3 shell), it survives
 ``kill -9`` (each step is one committed transaction), and it needs no server. Wide metric rows
@@ -25,20 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from ripeness.errors import RipenessError
+from ripeness.records.checkpoints import Checkpoint
+
+# the event kinds are read from here too (``RunDirectory.events(kind)``)
+from ripeness.records.events import ALARM, ALL_TRUNCATED, RESUME, Alarm  # noqa: F401
 
 # the held-out evaluation series in metrics.sqlite (``RunDirectory.evals(name)``)
 HELDOUT_GOLD = "heldout_gold"  # held-out answers gold accepts
 HELDOUT_PROXY = "heldout_proxy"  # held-out answers the training reward pays
-
-
-# the kinds of events in metrics.sqlite (``RunDirectory.events(kind)``); each row has a step,
-# a one-line message and its figures as JSON, and a resume forgets those after its step
-ALARM = "alarm"  # the alarm fired: its status and the action taken ("action")
-RESUME = "resume"  # training resumed from the checkpoint at this step
-# every completion of the step ran into max_completion_length (TRL's completions/clipped_ratio
-# was 1): its rewards scored unfinished replies, and with mask_truncated_completions the loss
-# masked them all, so the step trained on nothing (TRL issue 6220)
-ALL_TRUNCATED = "all_truncated"
+PROBES = "probes.sqlite"  # the probe store's file (``ripeness.records.probes.ProbeStore``)
 
 
 def outcomes(evaluation: dict) -> list[bool]:
@@ -121,6 +121,16 @@ def finite(value: Any) -> Any:
     return value
 
 
+class _File:
+    """A file (or folder) of the run, read as a property: ``run.metrics_path``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, run: RunDirectory, owner: type | None = None) -> Path:
+        return run.path / self.name
+
+
 class RunDirectory:
     """Everything one training run records; safe to reopen after a crash."""
 
@@ -128,24 +138,35 @@ class RunDirectory:
     METRICS = "metrics.sqlite"
     CHECKPOINTS = "checkpoints"
     INDEX = "checkpoints.json"
+    HELDOUT = "heldout.jsonl"
+    BASE_MODEL = "base_model"  # the embedded starting model (a real one stays where it is)
+    PROBES = PROBES
+    SELECTION = "selection.json"
+    REPORT = "report.html"
+
+    # -- files --------------------------------------------------------------------------
+    config_path = _File(CONFIG)
+    metrics_path = _File(METRICS)
+    checkpoints_dir = _File(CHECKPOINTS)
+    index_path = _File(INDEX)
+    heldout_path = _File(HELDOUT)
+    base_model_path = _File(BASE_MODEL)
+    probes_path = _File(PROBES)
+    selection_path = _File(SELECTION)
+    report_path = _File(REPORT)
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
 
-    # -- files --------------------------------------------------------------------------
-    @property
-    def config_path(self) -> Path:
-        return self.path / self.CONFIG
-
-    @property
-    def checkpoints_dir(self) -> Path:
-        return self.path / self.CHECKPOINTS
+    def is_run(self) -> bool:
+        """Training (or ``ripeness assess``) has recorded here: metrics.sqlite exists."""
+        return self.metrics_path.is_file()
 
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = sqlite3.connect(self.path / self.METRICS, timeout=30)
+            self._db = sqlite3.connect(self.metrics_path, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
         return self._db
@@ -266,6 +287,11 @@ class RunDirectory:
             for s, t, k, m, d in rows
         ]
 
+    def first_alarm(self) -> Alarm | None:
+        """The alarm, where it fired (it fires once a run; a resume forgets a later one)."""
+        alarms = self.events(ALARM)
+        return Alarm.from_record(alarms[0]) if alarms else None
+
     def samples(self, step: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
             "SELECT item_id, prompt, completion, gold, proxy, hacked, tokens, rewards "
@@ -279,8 +305,7 @@ class RunDirectory:
     def checkpoints(self) -> list[dict[str, Any]]:
         """The checkpoint index, oldest first, listing only checkpoints that were fully saved
         (another trainer's, ``external``, only need to exist: their format is theirs)."""
-        index_path = self.path / self.INDEX
-        index = json.loads(index_path.read_text()) if index_path.is_file() else []
+        index = json.loads(self.index_path.read_text()) if self.index_path.is_file() else []
         return [
             c
             for c in index
@@ -288,11 +313,21 @@ class RunDirectory:
             or _complete(self.path / c["path"])
         ]
 
-    def write_checkpoints(self, index: list[dict[str, Any]]) -> None:
-        """Replace the index atomically (write, then rename), so a crash never leaves half."""
+    def checkpoint_index(self) -> list[Checkpoint]:
+        """:meth:`checkpoints`, typed."""
+        return [Checkpoint.from_record(c) for c in self.checkpoints()]
+
+    def marked(self) -> Checkpoint | None:
+        """The checkpoint the monitor marked nearest the held-out gold peak, if any."""
+        return next((c for c in self.checkpoint_index() if c.marked), None)
+
+    def write_checkpoints(self, index: Sequence[Mapping[str, Any] | Checkpoint]) -> None:
+        """Replace the index atomically (write, then rename), so a crash never leaves half.
+        Entries are the index's dicts or :class:`Checkpoint` objects."""
+        rows = [c.to_record() if isinstance(c, Checkpoint) else c for c in index]
         tmp = self.path / (self.INDEX + ".tmp")
-        tmp.write_text(json.dumps(index, indent=2))
-        os.replace(tmp, self.path / self.INDEX)
+        tmp.write_text(json.dumps(rows, indent=2))
+        os.replace(tmp, self.index_path)
 
     def latest_checkpoint(self) -> Path | None:
         """The newest complete checkpoint on disk (``trainer_state.json`` is written last)."""

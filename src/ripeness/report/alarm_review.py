@@ -11,21 +11,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ripeness.records.run import HELDOUT_GOLD, RunDirectory, outcomes
+from ripeness.records.run import HELDOUT_GOLD, outcomes
+from ripeness.report.view import RunView
 from ripeness.stats import paired_drop_p, paired_rates
-from ripeness.train.config import load_config
 
 
 def review_alarm(run_dir: Path) -> dict:
     """The alarm against the fall of held-out gold, from the run's own records."""
-    run = RunDirectory.open_existing(run_dir)
-    try:
-        config = load_config(run.config_path)
-        evals = sorted(run.evals(HELDOUT_GOLD), key=lambda e: e["step"])
-        alarms = run.events("alarm")
-        index = run.checkpoints()
-    finally:
-        run.close()
+    with RunView(run_dir) as view:
+        config = view.config
+        evals = sorted(view.run.evals(HELDOUT_GOLD), key=lambda e: e["step"])
+        alarm = view.run.first_alarm()
+        index = view.run.checkpoint_index()
+        marked = view.run.marked()
     alpha = config.monitor.alpha
     bits = [outcomes(e) for e in evals]
     peak = max(range(len(evals)), key=lambda i: (evals[i]["rate"], -i))
@@ -35,7 +33,6 @@ def review_alarm(run_dir: Path) -> dict:
         if paired_drop_p(bits[best], bits[i]) * i < alpha:
             due = i
             break
-    alarm = alarms[0] if alarms else None
     every = config.monitor.eval_every
     row = {
         "gold": [round(e["rate"], 3) for e in evals],
@@ -45,24 +42,23 @@ def review_alarm(run_dir: Path) -> dict:
         "peak_gold": evals[peak]["rate"],
         "last_gold": evals[-1]["rate"],
         "due_step": evals[due]["step"] if due is not None else None,
-        "alarm_step": alarm["step"] if alarm else None,
-        "alarm_kind": alarm.get("alarm_kind") if alarm else None,
-        "alarm_check": alarm.get("source") if alarm else None,
-        "alarm_reason": alarm["message"] if alarm else None,
+        "alarm_step": alarm.step if alarm else None,
+        "alarm_kind": alarm.figures.get("alarm_kind") if alarm else None,
+        "alarm_check": alarm.source if alarm else None,
+        "alarm_reason": alarm.message if alarm else None,
     }
     row["delay_evals"] = (
         (row["alarm_step"] - row["peak_step"]) / every if alarm is not None else None
     )
     if due is not None:  # the bar: no later than one evaluation after the fall is significant
-        row["in_time"] = alarm is not None and alarm["step"] <= evals[due]["step"] + every
+        row["in_time"] = alarm is not None and alarm.step <= evals[due]["step"] + every
     else:
         row["in_time"] = None
-    marked = next((c for c in index if c.get("marked")), None)
     by_step = {e["step"]: b for e, b in zip(evals, bits, strict=True)}
-    row["marked_step"] = marked["step"] if marked else None
-    last_step = max((c["step"] for c in index), default=None)
-    if marked and marked["step"] in by_step and last_step in by_step:
-        diff = paired_rates(by_step[last_step], by_step[marked["step"]])  # marked - last
+    row["marked_step"] = marked.step if marked else None
+    last_step = max((c.step for c in index), default=None)
+    if marked and marked.step in by_step and last_step in by_step:
+        diff = paired_rates(by_step[last_step], by_step[marked.step])  # marked - last
         row["marked_minus_last"] = {
             "value": diff.difference,
             "interval": [diff.low, diff.high],

@@ -6,44 +6,20 @@ network request, so it can be mailed, archived or opened offline. Model text is 
 
 from __future__ import annotations
 
-import html
-import json
 import time
 from pathlib import Path
 
 from ripeness.evaluation import HELDOUT_PROBE
+from ripeness.records.events import Alarm
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import ALL_TRUNCATED, HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory
 from ripeness.report import plots
-from ripeness.report.assess import assess_run, run_config
+from ripeness.report.assess import assess_run
+from ripeness.report.decision import write_selection
+from ripeness.report.page import STYLE, escape
 from ripeness.report.select import SIGNALS, Selection, select_and_confirm
+from ripeness.report.view import RunView, open_view
 from ripeness.stats import Rate
-
-STYLE = """
-body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;
-       max-width: 1150px; color: #222; line-height: 1.45; padding: 0 1em; }
-h1 { margin-bottom: 0.1em; } .sub { color: #666; margin-top: 0; }
-.verdict { border-left: 6px solid #2ca02c; background: #f3faf3; padding: 0.8em 1.2em; }
-.verdict.none { border-color: #d62728; background: #fdf3f3; }
-.verdict h2 { margin-top: 0.2em; }
-table { border-collapse: collapse; font-size: 0.9em; margin: 0.6em 0; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; }
-tr.chosen { background: #eaf7ea; font-weight: 600; } tr.vetoed td { color: #a33; }
-figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
-figcaption { color: #555; font-size: 0.9em; }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.8em; margin: 0.6em 0 1.4em; }
-.pair pre { white-space: pre-wrap; background: #f7f7f7; padding: 0.6em; margin: 0.2em 0;
-            font-size: 0.85em; border-radius: 4px; }
-.score { font-size: 0.85em; color: #444; } .bad { color: #d62728; } .good { color: #2ca02c; }
-.prompt { font-weight: 600; margin-top: 1em; }
-code { background: #f2f2f2; padding: 0 0.25em; }
-.notice { border-left: 6px solid #e8a33d; background: #fdf8ee; padding: 0.5em 1.2em; }
-"""
-
-
-def escape(text) -> str:
-    """Any text, model output above all, made safe to put in the page."""
-    return html.escape(str(text))
 
 
 def percent_html(rate: Rate | None) -> str:
@@ -55,52 +31,47 @@ def percent_html(rate: Rate | None) -> str:
 
 
 def write_report(
-    run_dir: Path,
+    run_dir: Path | RunView,
     out: Path | None = None,
     show_progress: bool = True,
     ray_address: str | None = None,
 ):
     """Assess what is not yet assessed (on Ray at ``ray_address`` if given), select, and
-    write the HTML; return (path, selection)."""
-    run_dir = Path(run_dir)
-    assess_run(run_dir, show_progress=show_progress, ray_address=ray_address)
-    selection = select_and_confirm(run_dir, show_progress)
-    out = out or run_dir / "report.html"
-    out.write_text(render(run_dir, selection))
-    (run_dir / "selection.json").write_text(json.dumps(selection.as_dict(), indent=2))
+    write the HTML; return (path, selection). The run is opened once, for all three."""
+    with open_view(run_dir) as view:
+        assess_run(view, show_progress=show_progress, ray_address=ray_address)
+        selection = select_and_confirm(view, show_progress)
+        out = out or view.run.report_path
+        out.write_text(render(view, selection))
+        write_selection(view.run, selection)
     return out, selection
 
 
-def render(run_dir: Path, selection: Selection) -> str:
-    run = RunDirectory.open_existing(run_dir)
-    store = ProbeStore(run_dir)
-    try:
-        config = run_config(run)
+def render(run_dir: Path | RunView, selection: Selection) -> str:
+    """The page for a run whose checkpoints ``selection`` chose among."""
+    with open_view(run_dir) as view:
+        run, config, store = view.run, view.config, view.store
         steps = run.steps()
         heldout = run.evals(HELDOUT_GOLD), run.evals(HELDOUT_PROXY)
-        alarms = run.events("alarm")
+        alarm = run.first_alarm()
         truncated = run.events(ALL_TRUNCATED)
-        index = run.checkpoints()
-        marked = next((c["step"] for c in index if c.get("marked")), None)
+        marked = run.marked()
         chosen = selection.chosen.candidate if selection.chosen else None
         summaries = {
             a.candidate.label: store.summary(a.candidate.label) for a in selection.assessments
         }
         limits = {name: getattr(config.select, spec[2]) for name, spec in SIGNALS.items()}
         sections = [
-            _header(config, run_dir, steps),
+            _header(config, run.path, steps),
             _verdict(selection),
             _truncation_notice(truncated, len(steps)),
-            _curve_section(steps, heldout, config, alarms, marked, chosen),
+            _curve_section(steps, heldout, config, alarm, marked.step if marked else None, chosen),
             _checkpoint_table(selection, summaries, config.select.temperature),
             _trends_section(selection, limits),
             _pareto_section(selection, limits),
             _samples_section(selection, store),
-            _footer(run_dir),
+            _footer(run),
         ]
-    finally:
-        store.close()
-        run.close()
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         f"<title>Ripeness report: {escape(config.run.name)}</title>"
@@ -167,7 +138,7 @@ def step_ranges(steps: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
-def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
+def _curve_section(steps, heldout, config, alarm: Alarm | None, marked, chosen) -> str:
     if not steps:
         return "<h2>Over-optimization</h2><p>No training steps are recorded.</p>"
     gold, proxy = heldout
@@ -175,17 +146,15 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         steps,
         gold,
         config.monitor.window,
-        alarms[0]["step"] if alarms else None,
+        alarm.step if alarm else None,
         marked,
         chosen.step if chosen else None,
         proxy,
     )
-    if alarms:
-        kind = alarms[0].get("alarm_kind", "over-optimization")
-        message = alarms[0]["message"].removeprefix(f"{kind}: ")  # it says why, in a sentence
-        alarm = f"The {escape(kind)} alarm fired at step {alarms[0]['step']}: {escape(message)}."
+    if alarm:
+        said = f"The {escape(alarm.kind)} alarm fired at step {alarm.step}: {escape(alarm.reason)}."
     else:
-        alarm = (
+        said = (
             "The alarm did not fire: held-out gold never fell beyond the noise, nor did the "
             "proxy rise on hacks alone."
         )
@@ -207,7 +176,7 @@ def _curve_section(steps, heldout, config, alarms, marked, chosen) -> str:
         "Points with bars: held-out evaluations, the share of never-trained problems the gold "
         "verifier passes and the proxy pays, with 95% intervals "
         f"({escape(_sampling(config.monitor.eval_temperature))}, the same draw at every "
-        f"evaluation).</figcaption></figure><p>{alarm}{peak}</p>"
+        f"evaluation).</figcaption></figure><p>{said}{peak}</p>"
     )
 
 
@@ -247,6 +216,17 @@ def _checkpoint_table(selection: Selection, summaries: dict, temperature: float)
     )
 
 
+TRENDS_CAPTION = (
+    "Each figure at each assessed checkpoint, with 95% intervals; dashed lines are the "
+    "policy's limits."
+)
+PARETO_CAPTION = (
+    "Held-out gold accuracy against each usability signal; the line joins the Pareto front "
+    "(no other checkpoint is better on both), the recommended checkpoint is green, dashed "
+    "lines are limits."
+)
+
+
 def _trends_section(selection: Selection, limits: dict) -> str:
     series: dict[str, list] = {"held-out gold accuracy": []}
     for a in selection.assessments:
@@ -256,11 +236,7 @@ def _trends_section(selection: Selection, limits: dict) -> str:
             series.setdefault(name, []).append((a.candidate.step, value))
     chosen = selection.chosen.candidate.step if selection.chosen else None
     svg = plots.probe_trends(series, limits, chosen)
-    return (
-        "<h2>Probes over training</h2>"
-        f"<figure id=trends>{svg}<figcaption>Each figure at each assessed checkpoint, with 95% "
-        "intervals; dashed lines are the policy's limits.</figcaption></figure>"
-    )
+    return _figure("Probes over training", "trends", svg, TRENDS_CAPTION)
 
 
 def _pareto_section(selection: Selection, limits: dict) -> str:
@@ -274,12 +250,12 @@ def _pareto_section(selection: Selection, limits: dict) -> str:
         return ""
     chosen = selection.chosen.candidate.label if selection.chosen else None
     svg = plots.pareto_fronts(points, limits, chosen)
-    return (
-        "<h2>Capability against usability</h2>"
-        f"<figure id=pareto>{svg}<figcaption>Held-out gold accuracy against each usability "
-        "signal; the line joins the Pareto front (no other checkpoint is better on both), the "
-        "recommended checkpoint is green, dashed lines are limits.</figcaption></figure>"
-    )
+    return _figure("Capability against usability", "pareto", svg, PARETO_CAPTION)
+
+
+def _figure(title: str, anchor: str, svg: str, caption: str) -> str:
+    """A section of one figure: its heading, the SVG and its caption."""
+    return f"<h2>{title}</h2><figure id={anchor}>{svg}<figcaption>{caption}</figcaption></figure>"
 
 
 def _samples_section(selection: Selection, store: ProbeStore, limit: int = 6) -> str:
@@ -316,12 +292,12 @@ def _sample(label: str, record: dict) -> str:
     )
 
 
-def _footer(run_dir: Path) -> str:
+def _footer(run: RunDirectory) -> str:
     return (
         "<hr><p class=score>Written by <code>ripeness report</code>. Records: "
-        f"<code>{escape(run_dir / 'metrics.sqlite')}</code> (training), <code>"
-        f"{escape(run_dir / ProbeStore.FILE)}</code> (checkpoint probes), <code>"
-        f"{escape(run_dir / 'selection.json')}</code> (the decision). Rerun <code>ripeness select "
-        f"{escape(run_dir)}</code> after changing the limits in the run's <code>[select]</code> "
+        f"<code>{escape(run.metrics_path)}</code> (training), <code>"
+        f"{escape(run.probes_path)}</code> (checkpoint probes), <code>"
+        f"{escape(run.selection_path)}</code> (the decision). Rerun <code>ripeness select "
+        f"{escape(run.path)}</code> after changing the limits in the run's <code>[select]</code> "
         "section.</p>"
     )

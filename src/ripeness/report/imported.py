@@ -36,8 +36,13 @@ from typing import Any
 from ripeness.errors import RipenessError, writable_dir
 from ripeness.evaluation import HELDOUT_PROBE, checkpoint_label
 from ripeness.models.sources import holds_model, resolve_model
+from ripeness.records.checkpoints import Checkpoint
+from ripeness.records.jsonl import read_jsonl
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory, outcome_bits
+from ripeness.report.assess import assess_run
+from ripeness.report.html import write_report
+from ripeness.report.view import RunView
 from ripeness.stats import Rate
 from ripeness.train.config import TrainConfig, dump_config
 
@@ -134,14 +139,7 @@ def trainer_log(checkpoints: dict[int, Path], metrics_file: Path | None) -> list
             )
         if not Path(metrics_file).is_file():
             raise RipenessError(f"no metrics file at {metrics_file}")
-        rows = []
-        for number, line in enumerate(Path(metrics_file).read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise RipenessError(f"{metrics_file}:{number}: not a JSON object") from None
+        rows = [row for _, row in read_jsonl(metrics_file, "one object of metrics per step")]
         return _mapped(rows)
     newest = checkpoints[max(checkpoints)] / "trainer_state.json"
     if not newest.is_file():
@@ -226,10 +224,7 @@ def import_checkpoints(
     run = RunDirectory(writable_dir(Path(out), "run folder"))
     run.config_path.write_text(dump_config(config))
     run.write_checkpoints(
-        [
-            {"step": step, "path": str(path), "marked": False, "external": True}
-            for step, path in sorted(found.items())
-        ]
+        [Checkpoint(step, str(path), external=True) for step, path in sorted(found.items())]
     )
     run.forget_after(-1)  # a re-import replaces what an earlier one recorded
     for row in log:
@@ -241,12 +236,14 @@ def import_checkpoints(
     return run
 
 
-def record_assessed_heldout(run: RunDirectory) -> None:
+def record_assessed_heldout(run: RunDirectory, store: ProbeStore | None = None) -> None:
     """Write the assessment's held-out gold and proxy per checkpoint as the run's held-out
-    evaluations, so the report draws the over-optimization curve from them."""
-    store = ProbeStore(run.path)
+    evaluations, so the report draws the over-optimization curve from them (``store``: the
+    run's probe store where it is open already)."""
+    own = store is None
+    store = store or ProbeStore(run.path)
     try:
-        steps = [0] + [c["step"] for c in run.checkpoints()]
+        steps = [0] + [c.step for c in run.checkpoint_index()]
         for step in steps:
             records = store.records(checkpoint_label(step), HELDOUT_PROBE)
             if not records:
@@ -257,4 +254,14 @@ def record_assessed_heldout(run: RunDirectory) -> None:
                 extra = {"outcomes": outcome_bits(values), "from": "assessment"}
                 run.record_eval(step, name, Rate(sum(values), len(values)), extra)
     finally:
-        store.close()
+        if own:
+            store.close()
+
+
+def report_imported(run_dir: Path, show_progress: bool = True):
+    """Assess an imported run's checkpoints, keep their held-out figures as its evaluations,
+    then select and write the report; return (page, selection)."""
+    with RunView(run_dir) as view:
+        assess_run(view, show_progress=show_progress)
+        record_assessed_heldout(view.run, view.store)
+        return write_report(view, show_progress=show_progress)

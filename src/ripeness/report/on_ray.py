@@ -2,7 +2,7 @@
 
 Assessing a checkpoint (held-out gold and proxy, then the probes) needs nothing from the
 others, and on a real model it is where the hours go. Each Ray task loads one checkpoint,
-runs the same :func:`ripeness.report.assess.assess_candidate` the serial path runs, and sends
+runs the same :func:`ripeness.report.questions.assess_candidate` the serial path runs, and sends
 back the results; only this process writes them into ``probes.sqlite``, as each task ends (a
 killed assessment resumes with the checkpoints not yet stored). Imported only for ``--ray``.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from ripeness.errors import RipenessError
 from ripeness.probes.base import ProbeSettings
 from ripeness.records.probes import ProbeResult
-from ripeness.report.assess import Candidate
+from ripeness.report.candidates import Candidate
 
 
 def _assess_one(run_dir: str, candidate: Candidate, names: list[str], settings: ProbeSettings):
@@ -28,15 +28,12 @@ def _assess_one(run_dir: str, candidate: Candidate, names: list[str], settings: 
     from ripeness.models.backends import local_backend
     from ripeness.probes.catalog import get_probe
     from ripeness.progress import quiet_libraries
-    from ripeness.records.run import RunDirectory
-    from ripeness.report.assess import assess_candidate, run_config
+    from ripeness.report.questions import assess_candidate
+    from ripeness.report.view import RunView
 
     quiet_libraries()
-    run = RunDirectory.open_existing(Path(run_dir))
-    try:
-        config = run_config(run)
-    finally:
-        run.close()
+    with RunView(Path(run_dir)) as view:
+        config = view.config
     probes = {n: get_probe(n) for n in names if n != HELDOUT_PROBE}
     backend = local_backend(candidate.path, config.select.engine)
     return list(assess_candidate(backend, names, probes, config, settings))

@@ -6,35 +6,11 @@ any zoom. Each function takes plain data and returns one ``<svg>`` string.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 
+from ripeness.report.svg import CHOSEN, GOLD, HACK, LAST, PROXY, new_figure, svg_of
 from ripeness.stats import Rate, fit_gao, moving_mean
-
-GOLD, PROXY, HACK, CHOSEN, LAST = "#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#7f7f7f"
-
-
-def _svg(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buffer.getvalue()
-    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: it sits inside HTML
-    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
-
-
-def _figure(width: float, height: float, panels: int = 1):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9})  # text stays text
-    fig, axes = plt.subplots(1, panels, figsize=(width, height), squeeze=False)
-    return fig, list(axes[0])
 
 
 def _evaluations(ax, evals: Sequence[dict], xs: Sequence[float], color, marker, label) -> None:
@@ -90,7 +66,7 @@ def overoptimization_curve(
 
     Both panels show the held-out evaluations (the same problems each time, so the cleanest
     signal) beside the rollout means (every step, but on a changing mix of prompts)."""
-    fig, (by_d, by_step) = _figure(10.5, 3.6, 2)
+    fig, (by_d, by_step) = new_figure(10.5, 3.6, 2)
     # another trainer's run logs no gold on its rollouts: its curve is the held-out one
     steps = [s for s in steps if s.get("proxy") is not None]
     rollout_gold = all(s.get("gold") is not None for s in steps)
@@ -174,7 +150,7 @@ def overoptimization_curve(
     by_step.set_title("Over training", fontsize=10)
     # below the axes: the step markers' labels run down from the top
     by_step.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def probe_trends(
@@ -184,7 +160,7 @@ def probe_trends(
 ) -> str:
     """One small panel per figure: its value at each assessed checkpoint, with 95% CIs."""
     names = list(series)
-    fig, axes = _figure(3.2 * max(1, len(names)), 2.8, max(1, len(names)))
+    fig, axes = new_figure(3.2 * max(1, len(names)), 2.8, max(1, len(names)))
     for ax, name in zip(axes, names, strict=False):
         points = series[name]
         xs = [step for step, _ in points]
@@ -208,7 +184,7 @@ def probe_trends(
             ax.axvline(chosen_step, color=CHOSEN, lw=1, ls="--")
         ax.set(xlabel="step", ylim=(-0.03, 1.03))
         ax.set_title(name, fontsize=9)
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def pareto_fronts(
@@ -221,7 +197,7 @@ def pareto_fronts(
     ``points[signal]`` is ``[(label, gold, signal), ...]``; the front joins the checkpoints no
     other beats on both axes at once."""
     names = list(points)
-    fig, axes = _figure(3.4 * max(1, len(names)), 3.2, max(1, len(names)))
+    fig, axes = new_figure(3.4 * max(1, len(names)), 3.2, max(1, len(names)))
     for ax, name in zip(axes, names, strict=False):
         rows = points[name]
         for label, gold, signal in rows:
@@ -255,7 +231,7 @@ def pareto_fronts(
             xlim=(-0.03, 1.03),
             ylim=(-0.03, 1.03),
         )
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:

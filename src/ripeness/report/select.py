@@ -34,9 +34,9 @@ from pathlib import Path
 
 from ripeness.errors import RipenessError
 from ripeness.evaluation import CONFIRMATION_PROBE, HELDOUT_PROBE
-from ripeness.records.probes import ProbeStore
-from ripeness.records.run import RunDirectory
-from ripeness.report.assess import Candidate, chosen_candidates, confirm_candidates, run_config
+from ripeness.report.assess import confirm_candidates
+from ripeness.report.candidates import Candidate, chosen_candidates
+from ripeness.report.view import RunView, open_view
 from ripeness.stats import PairedComparison, Rate, paired_rates, wilson_interval
 from ripeness.train.config import SelectSection
 
@@ -176,23 +176,20 @@ def _assessment(candidate: Candidate, summary: dict, policy: SelectSection) -> A
     return Assessment(candidate, gold, signals, vetoes, undecided, hack)
 
 
-def select_checkpoint(run_dir: Path, unconfirmed_why: str = "") -> Selection:
+def select_checkpoint(run_dir: Path | RunView, unconfirmed_why: str = "") -> Selection:
     """Apply the run's policy to its assessed checkpoints (run ``ripeness report`` first).
 
     The choice reads only the selection split; the confirmation records, where the run has
     them, are read after it, to report the chosen checkpoint's figures."""
-    run = RunDirectory.open_existing(run_dir)
-    try:
-        config = run_config(run)
-        candidates = chosen_candidates(run, config)
-    finally:
-        run.close()
-    if not (run_dir / ProbeStore.FILE).is_file():
-        raise RipenessError(
-            f"{run_dir} has no assessed checkpoints yet; `ripeness report {run_dir}` assesses them"
-        )
-    store = ProbeStore(run_dir)
-    try:
+    with open_view(run_dir) as view:
+        config = view.config
+        candidates = chosen_candidates(view.run, config)
+        if not view.has_store():
+            raise RipenessError(
+                f"{view.path} has no assessed checkpoints yet; "
+                f"`ripeness report {view.path}` assesses them"
+            )
+        store = view.store
         assessed = set(store.labels())
         assessments = [
             _assessment(c, store.summary(c.label), config.select)
@@ -201,7 +198,7 @@ def select_checkpoint(run_dir: Path, unconfirmed_why: str = "") -> Selection:
         ]
         if not assessments:
             raise RipenessError(
-                f"no checkpoint of {run_dir} is assessed; `ripeness report {run_dir}` does it"
+                f"no checkpoint of {view.path} is assessed; `ripeness report {view.path}` does it"
             )
         heldout = {a.candidate.label: store.records(a.candidate.label, HELDOUT_PROBE)
                    for a in assessments}  # fmt: skip
@@ -213,24 +210,23 @@ def select_checkpoint(run_dir: Path, unconfirmed_why: str = "") -> Selection:
         }
         report_figures(selection, heldout, confirmation, unconfirmed_why)
         return selection
-    finally:
-        store.close()
 
 
-def select_and_confirm(run_dir: Path, show_progress: bool = True) -> Selection:
+def select_and_confirm(run_dir: Path | RunView, show_progress: bool = True) -> Selection:
     """Choose on the selection split, then ask the chosen checkpoint, the start, the last and
     the alarm's mark the confirmation problems, and report the choice on those."""
-    selection = select_checkpoint(run_dir)
-    if selection.chosen is None or selection.figures_from == CONFIRMATION_PROBE:
-        return selection
-    wanted = [
-        a.candidate
-        for a in selection.assessments
-        if a is selection.chosen or a is selection.last or a.candidate.step == 0
-        or a.candidate.marked
-    ]  # fmt: skip
-    why = confirm_candidates(Path(run_dir), wanted, show_progress)
-    return select_checkpoint(run_dir, why)
+    with open_view(run_dir) as view:
+        selection = select_checkpoint(view)
+        if selection.chosen is None or selection.figures_from == CONFIRMATION_PROBE:
+            return selection
+        wanted = [
+            a.candidate
+            for a in selection.assessments
+            if a is selection.chosen or a is selection.last or a.candidate.step == 0
+            or a.candidate.marked
+        ]  # fmt: skip
+        why = confirm_candidates(view, wanted, show_progress)
+        return select_checkpoint(view, why)
 
 
 def _paired_on(records: dict[str, list[dict]], a: str, b: str, key: str = "correct"):
