@@ -38,6 +38,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from ripeness.records.run import RunDirectory
 from ripeness.report.alarm_review import review_alarm
 from ripeness.train.config import RewardComponent, TrainConfig
 
@@ -149,9 +150,7 @@ def main() -> None:
         config = arm_config(arm, start_model, out, args.steps, args.eval_every)
         run_dir = config.run_dir()
         began = time.perf_counter()
-        done = (run_dir / "checkpoints.json").is_file() and any(
-            c["step"] == args.steps for c in json.loads((run_dir / "checkpoints.json").read_text())
-        )
+        done = any(c.step == args.steps for c in RunDirectory(run_dir).checkpoint_index())
         if not done:
             if run_dir.exists():
                 shutil.rmtree(run_dir)  # a run cut short: start it again

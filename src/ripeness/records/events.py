@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 ALARM = "alarm"  # the alarm fired: its status and the action taken ("action")
@@ -17,9 +18,17 @@ RESUME = "resume"  # training resumed from the checkpoint at this step
 # masked them all, so the step trained on nothing (TRL issue 6220)
 ALL_TRUNCATED = "all_truncated"
 
-# what the alarm saw (``AlarmStatus.alarm_kind``); runs recorded before it had kinds were
-# over-optimization alarms
-OVER_OPTIMIZATION = "over-optimization"
+
+class AlarmKind(StrEnum):
+    """What the alarm saw (``AlarmStatus.alarm_kind``); runs recorded before alarms had kinds
+    were over-optimization alarms."""
+
+    OVER_OPTIMIZATION = "over-optimization"  # gold fell from its peak while the proxy held
+    REGRESSION = "regression"  # gold fell and the proxy fell with it
+    REWARD_HACKING = "reward hacking"  # the proxy outran gold while gold never rose
+
+
+OVER_OPTIMIZATION = AlarmKind.OVER_OPTIMIZATION
 _ROW = ("step", "time", "kind", "message")
 
 

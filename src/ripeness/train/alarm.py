@@ -48,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from ripeness.records.events import AlarmKind
 from ripeness.stats import (
     GaoFit,
     fit_gao,
@@ -64,10 +65,10 @@ def format_p(p: float) -> str:
     return "p<1e-15" if p < 1e-15 else f"p={p:.1e}"
 
 
-OVER_OPTIMIZATION = "over-optimization"
-REGRESSION = "regression"
-REWARD_HACKING = "reward hacking"
-ALARM_KINDS = (OVER_OPTIMIZATION, REGRESSION, REWARD_HACKING)
+OVER_OPTIMIZATION = AlarmKind.OVER_OPTIMIZATION
+REGRESSION = AlarmKind.REGRESSION
+REWARD_HACKING = AlarmKind.REWARD_HACKING
+ALARM_KINDS = tuple(AlarmKind)
 HELDOUT, ROLLOUTS = "held-out", "rollouts"  # where the proxy's direction was judged
 PROXY_FELL_ALPHA = 0.05  # the proxy "fell" only when a paired test says so at this level
 

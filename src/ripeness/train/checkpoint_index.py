@@ -9,11 +9,12 @@ run continues where the killed one was; a run the alarm stopped trains no furthe
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from ripeness.errors import AlarmStopped
 from ripeness.options import AlarmAction
+from ripeness.records.checkpoints import FIGURES, Checkpoint
 from ripeness.records.run import (
     ALARM,
     HELDOUT_GOLD,
@@ -33,17 +34,19 @@ def record_save(
     """Index the checkpoint just saved under the trainer's ``output_dir`` (with ``last``, the
     step's figures), replacing any entry of its step, and mark the index again."""
     folder = Path(output_dir) / f"checkpoint-{step}"
-    entry: dict[str, Any] = {"step": step, "marked": False}
+    figures = {k: last.get(k) for k in FIGURES}
     try:
-        entry["path"] = str(folder.resolve().relative_to(run.path.resolve()))
+        path, external = str(folder.resolve().relative_to(run.path.resolve())), False
     except ValueError:  # the trainer's output_dir is elsewhere: point at it
-        entry.update(path=str(folder.resolve()), external=True)
-    entry.update({k: last.get(k) for k in ("proxy", "gold", "d")})
-    index = [c for c in run.checkpoints() if c["step"] != step] + [entry]
-    run.write_checkpoints(mark(run, sorted(index, key=lambda c: c["step"]), alarm))
+        path, external = str(folder.resolve()), True
+    entry = Checkpoint(step, path, external=external, figures=figures)
+    index = [c for c in run.checkpoint_index() if c.step != step] + [entry]
+    run.write_checkpoints(mark(run, sorted(index, key=lambda c: c.step), alarm))
 
 
-def mark(run: RunDirectory, index: list[dict], alarm: OverOptimizationAlarm) -> list[dict]:
+def mark(
+    run: RunDirectory, index: list[Checkpoint], alarm: OverOptimizationAlarm
+) -> list[Checkpoint]:
     """Mark the checkpoint nearest the gold peak (the earlier one on ties).
 
     The peak is read from the held-out evaluations (the same problems and the same draw
@@ -59,16 +62,14 @@ def mark(run: RunDirectory, index: list[dict], alarm: OverOptimizationAlarm) -> 
         peak = alarm.peak_step()
     else:
         return index
-    nearest = min(index, key=lambda c: (abs(c["step"] - peak), c["step"]))
-    for c in index:
-        c["marked"] = c is nearest
-        c["gold_peak_step"] = peak
-    return index
+    nearest = min(index, key=lambda c: (abs(c.step - peak), c.step))
+    return [replace(c, marked=c is nearest, gold_peak_step=peak) for c in index]
 
 
 def marked_step(run: RunDirectory) -> int | None:
     """The step of the checkpoint marked nearest the gold peak, if any."""
-    return next((c["step"] for c in run.checkpoints() if c.get("marked")), None)
+    marked = run.marked()
+    return marked.step if marked else None
 
 
 def stopped_at(run: RunDirectory, step: int) -> int | None:
@@ -96,7 +97,7 @@ def continue_from(
 ) -> OverOptimizationAlarm:
     """Forget what was recorded after ``step`` and replay the rest into a new alarm."""
     run.forget_after(step)
-    run.write_checkpoints([c for c in run.checkpoints() if c["step"] <= step])
+    run.write_checkpoints([c for c in run.checkpoint_index() if c.step <= step])
     alarm = new_alarm()
     for row in run.steps():
         alarm.update(row["step"], row["gold"], row["proxy"], row["d"], row["prompts"])

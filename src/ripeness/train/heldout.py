@@ -26,8 +26,6 @@ from ripeness.train.config import TrainConfig
 from ripeness.train.ranks import gathered, my_share
 from ripeness.train.recorded_rewards import is_builtin
 
-HELDOUT_FILE = "heldout.jsonl"  # the problems, in the run folder, for `ripeness report`
-
 
 class HeldoutOutcomes(NamedTuple):
     """One evaluation problem by problem, in the order the alarm's held-out check takes."""
@@ -117,7 +115,7 @@ def heldout_task(
     if not reloadable and not is_builtin(gold_original):
         # the rows' own family would supply a gold that is not this one: name none
         items = [replace(i, task="custom") for i in items]
-    path = run_dir / HELDOUT_FILE
+    path = RunDirectory(run_dir).heldout_path
     if write:
         write_items(path, items)
     return f"items:{path.resolve()}", gold_reference if reloadable else "", items

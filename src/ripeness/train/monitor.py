@@ -194,7 +194,7 @@ class OverOptimizationMonitor(TrainerCallback):
             self._finish(*self._row, state, control)
         if not self.main:
             return
-        self.run.write_checkpoints(mark(self.run, self.run.checkpoints(), self.alarm))
+        self.run.write_checkpoints(mark(self.run, self.run.checkpoint_index(), self.alarm))
         self._close_own_run()
 
     # -- what the hooks do ------------------------------------------------------------------

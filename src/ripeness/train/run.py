@@ -48,7 +48,7 @@ def resolve_model(config: TrainConfig, run: RunDirectory, show_progress: bool) -
     """The starting model: a local folder, or the embedded model built once into the run."""
     if config.model.path != EMBEDDED:
         return resolve_model_source(config.model.path)
-    path = run.path / "base_model"
+    path = run.base_model_path
     if not (path / "config.json").is_file():
         from ripeness.train.embedded import init_embedded_model
 
