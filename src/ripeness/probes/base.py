@@ -9,7 +9,7 @@ so two checkpoints probed with the same settings can be compared pair by pair
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ripeness.errors import RipenessError
@@ -19,7 +19,9 @@ from ripeness.records.probes import ProbeResult
 from ripeness.stats import PairedComparison, Rate, paired_means, paired_rates
 from ripeness.tasks.answers import answer_instruction, read_answer, read_number
 from ripeness.tasks.arithmetic import extract_answer
+from ripeness.tasks.base import TaskFamily, TaskItem, score_items, solved
 from ripeness.tasks.proxies import final_answer
+from ripeness.tasks.registry import get_family
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class ProbeSettings:
     # "plain": the embedded format (bare questions, strict ``Answer: N``); "instruct": a real
     # chat model (questions say what form the answer takes; free-form answers are read)
     prompt_style: PromptStyle = PromptStyle.PLAIN
+    # the task family whose held-out problems the probes ask and whose gold judges the replies
+    # (any `ripeness tasks list` spec: math, math:FILE.jsonl, rg:DATASET, items:FILE, ...)
+    task: str = "arithmetic"
 
     def __post_init__(self) -> None:
         style = parse_choice(PromptStyle, self.prompt_style, "prompt style")
@@ -96,6 +101,37 @@ def readable_figure(records: Sequence[dict], key: str = "readable", where=lambda
     """The share of replies the probe could not read (its own category, with n and a CI)."""
     chosen = [r for r in records if where(r) and r.get(key) is not None]
     return Rate(sum(not r[key] for r in chosen), len(chosen))
+
+
+class ProbeNotApplicable(RipenessError):
+    """A probe that cannot run on the settings' task (say, a family with no single answer to
+    suggest): the runner prints this one line and records nothing for the probe."""
+
+
+def probe_family(settings: ProbeSettings) -> TaskFamily:
+    """The family of ``settings.task`` (the probes' questions and their gold)."""
+    return get_family(settings.task)
+
+
+def has_single_answer(family: TaskFamily) -> bool:
+    """Do the family's problems have one answer that gold compares a reply to (so a wrong
+    answer can be suggested, or a wrong result stated as a premise)? Code tasks do not."""
+    return bool(getattr(family, "single_answer", True))
+
+
+def require_single_answer(family: TaskFamily, probe: str) -> None:
+    if not has_single_answer(family):
+        raise ProbeNotApplicable(
+            f"{probe}: task {family.name} has no single answer per problem to suggest or "
+            "contradict; skipped (nothing recorded)"
+        )
+
+
+def states_answer(family: TaskFamily, item: TaskItem, text: str, answer: str) -> bool:
+    """Does ``text`` give ``answer`` as its final answer to ``item``? Judged by the task's own
+    gold, as if ``answer`` were the reference (so "70", "$70$" and "seventy" read alike
+    wherever the task's gold reads them alike)."""
+    return solved(score_items(family.gold, [replace(item, answer=answer)], [text]))[0]
 
 
 class Probe(Protocol):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 from ripeness.models.interface import Backend
-from ripeness.probes.base import ProbeSettings, compare
+from ripeness.probes.base import ProbeNotApplicable, ProbeSettings, compare
 from ripeness.probes.catalog import get_probe
 from ripeness.records.probes import ProbeResult, ProbeStore
 
@@ -30,8 +31,12 @@ def run_probes(
     label: str,
     on_done=None,
     on_start=None,
+    on_skip=None,
 ) -> dict[str, ProbeResult]:
-    """Run each probe, saving its records as soon as it finishes (a crash keeps the rest)."""
+    """Run each probe, saving its records as soon as it finishes (a crash keeps the rest).
+
+    A probe that cannot run on ``settings.task`` records nothing; ``on_skip(name, line)`` gets
+    its one-line reason (printed as a warning when no ``on_skip`` is given)."""
     probes = [get_probe(name) for name in names]  # unknown names fail before any work
     store = ProbeStore(out)
     results = {}
@@ -39,7 +44,11 @@ def run_probes(
         for probe in probes:
             if on_start:
                 on_start(probe.name)
-            result = probe.run(backend, settings)
+            try:
+                result = probe.run(backend, settings)
+            except ProbeNotApplicable as skipped:
+                (on_skip or _warn)(probe.name, str(skipped))
+                continue
             store.save(label, result, asdict(settings))
             results[probe.name] = result
             if on_done:
@@ -47,6 +56,10 @@ def run_probes(
     finally:
         store.close()
     return results
+
+
+def _warn(name: str, line: str) -> None:
+    warnings.warn(line, stacklevel=3)
 
 
 def compare_labels(out: Path, before: str, after: str) -> dict[str, dict]:

@@ -201,6 +201,8 @@ class Family:
 
     name: str = ""
     description: str = ""
+    # each problem has one answer gold compares a reply to (probes may suggest a wrong one)
+    single_answer: bool = True
     _rewards: dict[str, Reward]
 
     @property

@@ -287,6 +287,8 @@ class VisibleTests(_SandboxReward):
 class CodeFamily(Family):
     """Function-writing problems; difficulty picks the function bank's tier (1-3)."""
 
+    single_answer = False  # a solution is judged by tests, not compared to one answer
+
     def __init__(self, editable: bool = False, hidden_cases: int = 8) -> None:
         self.editable = editable
         self.hidden_cases = hidden_cases
