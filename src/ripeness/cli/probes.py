@@ -32,6 +32,19 @@ def probe_command(
     max_tokens: int = 128,
     seed: int = 1234,
     data: Annotated[str, typer.Option(help="A dataset file for probes that read one.")] = "",
+    task: Annotated[
+        str,
+        typer.Option(
+            help="The task whose held-out problems the probes ask, judged by its gold: any "
+            "`ripeness tasks list` spec (math, math:FILE.jsonl, rg:DATASET, code, items:FILE)."
+        ),
+    ] = "arithmetic",
+    difficulty: Annotated[
+        str,
+        typer.Option(
+            help="Levels to ask, e.g. 1-3 or 1,4 (default: 1-6, or the task's own levels)."
+        ),
+    ] = "",
     out: Annotated[Path, typer.Option(help="Folder for probes.sqlite and the cache.")] = Path(
         "runs/probes"
     ),
@@ -58,6 +71,7 @@ def probe_command(
         get_probe(name)
     positive(samples, "--samples")
     positive(concurrency, "--concurrency")
+    levels, notices = task_levels_for(task, difficulty)  # a bad task fails before the model
     if data and "sycophancy" in names:  # a bad file fails before any model is loaded
         from ripeness.probes.sycophancy_eval import load_rows
 
@@ -74,6 +88,8 @@ def probe_command(
         seed=seed,
         max_tokens=positive(max_tokens, "--max-tokens"),
         data=data,
+        task=task,
+        difficulties=levels,
         prompt_style=(
             default_prompt_style(backend) if prompt_style == PromptChoice.AUTO else prompt_style
         ),
@@ -84,14 +100,39 @@ def probe_command(
     from ripeness.progress import console, sample_progress
     from ripeness.records.probes import ProbeStore
 
+    skipped: list[str] = []
     with sample_progress("probing (samples)", disable=quiet) as bar:
         tracked = TrackedBackend(backend, bar.asked, bar.done)
-        run_probes(tracked, names, settings, out, label, on_start=bar.status)
+        ran = run_probes(
+            tracked,
+            names,
+            settings,
+            out,
+            label,
+            on_start=bar.status,
+            on_skip=lambda name, line: skipped.append(line),
+        )
     store = ProbeStore(out)
-    summaries = {k: v for k, v in store.summary(label).items() if k in names}
+    summaries = {k: v for k, v in store.summary(label).items() if k in ran}
     store.close()
-    console.print(probe_table(label, summaries), soft_wrap=True)
+    for line in notices + skipped:
+        typer.echo(line, err=True)
+    if summaries:
+        console.print(probe_table(label, summaries), soft_wrap=True)
     console.print(f"records in {out / ProbeStore.FILE} under label {label!r}")
+
+
+def task_levels_for(task: str, difficulty: str) -> tuple[tuple[int, ...], list[str]]:
+    """The levels ``--task`` is asked on (``--difficulty``'s that it has, else 1-6 kept to
+    its own) and the notices to print; an unknown task or bad levels are one-line errors."""
+    from ripeness.probes.skills import DEFAULT_LEVELS, probe_levels
+    from ripeness.tasks.levels import parse_difficulties
+    from ripeness.tasks.registry import get_family
+
+    family = get_family(task)
+    wanted = tuple(parse_difficulties(difficulty)) if difficulty else DEFAULT_LEVELS
+    levels, notice = probe_levels(family, wanted, given=bool(difficulty))
+    return levels, [notice] if notice else []
 
 
 def make_backend(

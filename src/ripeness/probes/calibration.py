@@ -6,6 +6,12 @@
 - accuracy per 1,000 tokens;
 - where the model states a confidence ("Confidence: 80%"), the expected calibration error,
   and the abstention rate ("I don't know").
+
+On any task (``settings.task``), on the levels it has, judged by its gold. "The right answer
+first appears" is the reference's first mention, or that of the reply's own final answer
+where gold judges it right (math's ``3/4`` for ``\\frac{3}{4}``). A task with no single answer
+(code) has no answer to find in the text: its tokens after the answer and padding figures are
+not measured there (no samples, shown as n/a), never guessed.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from __future__ import annotations
 import re
 
 from ripeness.models.interface import Backend
-from ripeness.probes.base import ProbeSettings, readable_figure
-from ripeness.probes.skills import HeldoutProbe, score_replies
+from ripeness.probes.base import ProbeSettings, has_single_answer, readable_figure
+from ripeness.probes.skills import HeldoutProbe, asked_levels, score_replies
 from ripeness.records.probes import ProbeResult, mean_of, rate_of, sample_id
 from ripeness.stats import Statistic
 from ripeness.tasks.proxies import mentions
@@ -31,6 +37,19 @@ def tokens_after_answer(text: str, answer: str, tokens: int) -> int | None:
     pattern = r"(?<![\w.])" + re.escape(answer.strip()) + r"(?![\w]|\.\d)"
     end = re.search(pattern, text).end()
     return round(tokens * (len(text) - end) / max(1, len(text)))
+
+
+def tokens_after_right_answer(
+    text: str, reference: str, read: str | None, correct: bool, tokens: int
+) -> int | None:
+    """Tokens after the right answer first appears: the reference as written, or the reply's
+    own final answer where gold judged it right (the earlier of the two); None if neither
+    appears."""
+    seen = [tokens_after_answer(text, reference, tokens)]
+    if correct and read and read.strip() != reference.strip():
+        seen.append(tokens_after_answer(text, read, tokens))
+    seen = [s for s in seen if s is not None]
+    return max(seen) if seen else None  # the most tokens after: the earliest appearance
 
 
 def expected_calibration_error(rows: list[tuple[float, bool]], bins: int = 10) -> float:
@@ -53,10 +72,17 @@ class CalibrationProbe(HeldoutProbe):
     def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
         family, items, outputs = self.answer_heldout(backend, settings, draws=1)
         records = []
+        single = has_single_answer(family)
         for item, (completion,) in zip(items, outputs, strict=True):
-            after = tokens_after_answer(completion.text, item.answer, completion.tokens)
             stated = CONFIDENCE.search(completion.text)
             (correct,), (answer,) = score_replies(family, item, [completion.text], settings)
+            after = (
+                tokens_after_right_answer(
+                    completion.text, item.answer, answer, correct, completion.tokens
+                )
+                if single
+                else None  # no one answer to find in a solution: not measured
+            )
             records.append(
                 {
                     "sample_id": sample_id(self.name, item.id),
@@ -73,13 +99,14 @@ class CalibrationProbe(HeldoutProbe):
                 }
             )
         summary = {"unreadable answers": readable_figure(records)}
-        for d in settings.difficulties:
+        levels = asked_levels(records)
+        for d in levels:
             summary[f"tokens d{d}"] = mean_of(
                 records, "tokens", lambda r, d=d: r["difficulty"] == d
             )
         summary["tokens after the answer"] = mean_of(records, "tokens_after_answer")
         summary["padding rate"] = rate_of(records, "padded")
-        for d in settings.difficulties:
+        for d in levels:
             summary[f"padding rate d{d}"] = rate_of(
                 records, "padded", lambda r, d=d: r["difficulty"] == d
             )
