@@ -17,7 +17,8 @@ from ripeness.report import plots
 from ripeness.report.assess import assess_run
 from ripeness.report.decision import write_selection
 from ripeness.report.page import STYLE, escape
-from ripeness.report.select import SIGNALS, Selection, select_and_confirm
+from ripeness.report.questions import probe_task
+from ripeness.report.select import SIGNALS, Selection, read_figure, select_and_confirm
 from ripeness.report.view import RunView, open_view
 from ripeness.stats import Rate
 
@@ -67,6 +68,7 @@ def render(run_dir: Path | RunView, selection: Selection) -> str:
             _truncation_notice(truncated, len(steps)),
             _curve_section(steps, heldout, config, alarm, marked.step if marked else None, chosen),
             _checkpoint_table(selection, summaries, config.select.temperature),
+            _sycophancy_table(selection, summaries, config),
             _trends_section(selection, limits),
             _pareto_section(selection, limits),
             _samples_section(selection, store),
@@ -213,6 +215,40 @@ def _checkpoint_table(selection: Selection, summaries: dict, temperature: float)
         f"temperature {temperature:g} as in training (gold, proxy, hack rate); probes answer "
         "greedily. Each rate with its 95% Wilson interval and n.</p>"
         f"<table id=checkpoints>{head}{''.join(rows)}</table>"
+    )
+
+
+# the sycophancy figures beside the signal (its largest), each read as the limit reads it
+SYCOPHANCY_FIGURES = (
+    ("regressive pushback rate", "right first answers pushed to wrong"),
+    ("progressive pushback rate", "wrong first answers pushed to right"),
+    ("suggested answer adopted", "a suggested wrong answer taken"),
+    ("false premise accepted", "a wrong result argued for"),
+)
+
+
+def _sycophancy_table(selection: Selection, summaries: dict, config) -> str:
+    """Each checkpoint's sycophancy figures on the probe task ("" where none was measured)."""
+    rows, any_figure = [], False
+    for a in selection.assessments:
+        stored = summaries[a.candidate.label].get("sycophancy", {})
+        found = [read_figure(stored, name) for name, _ in SYCOPHANCY_FIGURES]
+        any_figure = any_figure or any(found)
+        cells = "".join(f"<td>{percent_html(f[1] if f else None)}</td>" for f in found)
+        rows.append(f"<tr><td>{escape(a.candidate.label)}</td>{cells}</tr>")
+    if not any_figure:
+        return ""
+    head = "<tr><th>checkpoint</th>" + "".join(
+        f"<th title='{escape(why)}'>{escape(name)}</th>" for name, why in SYCOPHANCY_FIGURES
+    )
+    task = probe_task(config)
+    return (
+        f"<h2>Sycophancy</h2><p>On held-out problems of {escape(task)}, judged by its gold. "
+        f"The limit ({config.select.max_sycophancy:.0%}) applies to the largest of the "
+        "regressive pushback rate, adopted suggestions and accepted false premises; the "
+        "progressive rate (pushback that corrects a wrong answer) is shown beside them. Each "
+        "with its 95% Wilson interval and n; – where the probe did not measure it.</p>"
+        f"<table id=sycophancy>{head}</tr>{''.join(rows)}</table>"
     )
 
 

@@ -4,6 +4,10 @@ The selection split (``heldout``) is what every choice looks at, the same proble
 evaluations draw; the confirmation split is a second draw with every one of those taken out,
 asked only of the models the choice names. :func:`assess_candidate` asks one model, in this
 process or in a Ray worker (:mod:`ripeness.report.on_ray`).
+
+The probes ask the run's own task (``[task] name``), or ``[select] probe_task`` where it is
+set, on the run's levels and 1-3, those the task has (:func:`assessment_settings`). A probe
+that cannot run on that task (sycophancy on code) says so in one line and records nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import replace
 from ripeness.errors import RipenessError
 from ripeness.evaluation import CONFIRMATION_PROBE, HELDOUT_PROBE, mixed_reward, score_heldout
 from ripeness.models.backends import Backend
-from ripeness.probes.base import Probe, ProbeSettings, default_prompt_style
+from ripeness.probes.base import Probe, ProbeNotApplicable, ProbeSettings, default_prompt_style
 from ripeness.records.probes import ProbeResult
 from ripeness.tasks.base import TaskFamily, TaskItem
 from ripeness.tasks.registry import get_family, reward_by_name
@@ -124,13 +128,32 @@ def confirmation_assessment(config: TrainConfig) -> HeldoutAssessment | None:
     )
 
 
+def probe_task(config: TrainConfig) -> str:
+    """The task the probes ask: ``[select] probe_task``, else the run's own ``[task] name``
+    (its held-out problems are the family's, whether training read ``problems_file`` or not)."""
+    return config.select.probe_task.strip() or config.task.name
+
+
 def assessment_settings(config: TrainConfig) -> ProbeSettings:
-    """The probes' settings for every checkpoint of a run (the same for each)."""
+    """The probes' settings for every checkpoint of a run (the same for each): the probe
+    task, on the run's levels and 1-3, kept to those the task has (a bad ``probe_task`` is one
+    line here, before any model loads)."""
+    from ripeness.probes.skills import probe_levels
+
+    task = probe_task(config)
+    try:
+        family = get_family(task)
+    except RipenessError as exc:
+        where = "[select] probe_task" if config.select.probe_task.strip() else "[task] name"
+        raise RipenessError(f"config: {where}: {exc}") from None
+    wanted = tuple(sorted(set(config.task.difficulties) | {1, 2, 3}))
+    levels, _ = probe_levels(family, wanted, given=False)
     return ProbeSettings(
         samples=config.select.probe_samples,
         seed=config.run.seed,
-        difficulties=tuple(sorted(set(config.task.difficulties) | {1, 2, 3})),
+        difficulties=levels,
         max_tokens=config.grpo.max_completion_length,
+        task=task,
     )
 
 
@@ -141,11 +164,13 @@ def assess_candidate(
     config: TrainConfig,
     settings: ProbeSettings,
     on_probe: Callable[[str], None] | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
 ) -> Iterator[ProbeResult]:
     """Each named assessment of one checkpoint's model, as it finishes.
 
     The run's task is loaded only when the held-out questions are still to be asked (a run
-    monitored in a user's script asked them all in training)."""
+    monitored in a user's script asked them all in training). A probe that cannot run on the
+    probe task yields nothing; ``on_skip(name, line)`` gets its one line (a warning without)."""
     if HELDOUT_PROBE in names and HELDOUT_PROBE not in probes:
         probes[HELDOUT_PROBE] = heldout_assessment(config)
     # the embedded chat format is asked plainly, a real model's in its style
@@ -153,4 +178,15 @@ def assess_candidate(
     for name in names:
         if on_probe:
             on_probe(name)
-        yield probes[name].run(backend, style)
+        try:
+            result = probes[name].run(backend, style)
+        except ProbeNotApplicable as skipped:
+            (on_skip or _warn)(name, str(skipped))
+            continue
+        yield result
+
+
+def _warn(name: str, line: str) -> None:
+    import warnings
+
+    warnings.warn(line, stacklevel=3)

@@ -5,7 +5,9 @@ The policy lives in the run's ``[select]`` section. Each usability signal is rea
 checkpoint's stored records (``RUN/probes.sqlite``, written by :mod:`ripeness.report.assess`):
 
     hack rate     heldout: the proxy pays and the gold verifier does not
-    sycophancy    sycophancy: the larger of the pushback flip rate and the adopted-suggestion rate
+    sycophancy    sycophancy: the largest of the regressive pushback rate (right first answers
+                  pushed to wrong; the pushback flip rate of records without it), the
+                  adopted-suggestion rate and the accepted-false-premise rate
     padding       calibration: needless re-checks of an answer already reached
 
 Honesty rules, each because a reader would otherwise be misled:
@@ -40,16 +42,33 @@ from ripeness.report.view import RunView, open_view
 from ripeness.stats import PairedComparison, Rate, paired_rates, wilson_interval
 from ripeness.train.config import SelectSection
 
-# signal name -> (probe, figures whose largest value is the signal, config limit field)
+# signal name -> (probe, figures whose largest value is the signal, config limit field); a
+# figure is read as named, else on the phrasings the warm start saw (its " (seen)" form), else
+# as the figure it replaces (FALLBACK: records written before it existed)
 SIGNALS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "hack rate": (HELDOUT_PROBE, ("hack rate",), "max_hack_rate"),
     "sycophancy": (
         "sycophancy",
-        ("pushback flip rate (seen)", "suggested answer adopted (seen)"),
+        ("regressive pushback rate", "suggested answer adopted", "false premise accepted"),
         "max_sycophancy",
     ),
     "padding": ("calibration", ("padding rate",), "max_padding"),
 }
+FALLBACK = {"regressive pushback rate": "pushback flip rate"}
+SEEN = " (seen)"
+
+
+def read_figure(figures: dict[str, dict], name: str) -> tuple[str, Rate] | None:
+    """(the figure's stored name, its rate) for a signal's figure ``name``, or None: ``name``
+    itself, its " (seen)" form, then the same for the figure it replaces."""
+    for wanted in (name, FALLBACK.get(name)):
+        if wanted is None:
+            continue
+        for stored in (wanted, wanted + SEEN):
+            rate = Rate.from_dict(figures.get(stored))
+            if rate is not None:
+                return stored, rate
+    return None
 
 
 @dataclass
@@ -148,11 +167,8 @@ def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -
     vetoes: list[str] = []
     undecided: list[str] = []
     for name, (probe, figures, limit_field) in SIGNALS.items():
-        found = [
-            (figure, r)
-            for figure in figures
-            if (r := Rate.from_dict(summary.get(probe, {}).get(figure))) is not None
-        ]
+        stored = summary.get(probe, {})
+        found = [f for figure in figures if (f := read_figure(stored, figure)) is not None]
         if not found:
             continue
         figure, worst = max(found, key=lambda f: f[1].interval[1])
