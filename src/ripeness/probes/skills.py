@@ -173,9 +173,11 @@ def prompt_of(family: TaskFamily, item: TaskItem, settings: ProbeSettings) -> li
 
 def heldout_items(family: TaskFamily, settings: ProbeSettings) -> list[TaskItem]:
     """``settings.samples`` held-out problems per level the family has (see
-    :func:`probe_levels`; levels it lacks are dropped with one warning). A fixed list gives
-    what it holds at each level, up to ``samples``."""
-    levels, notice = probe_levels(family, settings.difficulties)
+    :func:`probe_levels`; levels asked for that it lacks are dropped with one warning; the
+    default 1-6 is kept to its own levels quietly). A fixed list gives what it holds at each
+    level, up to ``samples``; a small reasoning-gym level what it has."""
+    given = tuple(settings.difficulties) != DEFAULT_LEVELS  # the settings' default: none given
+    levels, notice = probe_levels(family, settings.difficulties, given)
     if notice:
         warnings.warn(notice, stacklevel=2)
     fixed = fixed_list(family, settings.seed)

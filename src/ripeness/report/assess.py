@@ -99,6 +99,14 @@ def assess_run(
                 for label, p in done
                 if (store.settings(label, p) or {}).get("from") != TRAINING
             }
+        # probes asked of another task than the probe task now (records from before probes
+        # took the run's task were asked on arithmetic) are asked again
+        done = {
+            (label, p)
+            for label, p in done
+            if p == HELDOUT_PROBE or p not in config.select.probes
+            or probed_task(store.settings(label, p)) == settings.task
+        }  # fmt: skip
         names = [HELDOUT_PROBE, *config.select.probes]
         todo = [(c, [n for n in names if (c.label, n) not in done]) for c in chosen]
         todo = [(c, todo_names) for c, todo_names in todo if todo_names]
@@ -109,11 +117,23 @@ def assess_run(
                 ray_address, view.path, todo, settings, show_progress
             ):
                 for result in results:
-                    store.save(candidate.label, result, {"step": candidate.step})
+                    store.save(candidate.label, result, saved_settings(candidate, result, settings))
             return chosen
         probes = {n: get_probe(n) for n in config.select.probes}
         _assess_serially(todo, probes, config, settings, store, show_progress)
         return chosen
+
+
+def saved_settings(candidate: Candidate, result, settings) -> dict:
+    """What is stored beside a checkpoint's result: its step, and the task a probe asked."""
+    if result.probe == HELDOUT_PROBE:
+        return {"step": candidate.step}
+    return {"step": candidate.step, "task": settings.task}
+
+
+def probed_task(stored: dict | None) -> str:
+    """The task a stored probe result asked (before probes took the run's task: arithmetic)."""
+    return (stored or {}).get("task", "arithmetic")
 
 
 def _assess_serially(todo, probes, config, settings, store, show_progress) -> None:
@@ -134,4 +154,4 @@ def _assess_serially(todo, probes, config, settings, store, show_progress) -> No
                 bar.status(f"{label} {name} ({number}/{total})")
 
             for result in assess_candidate(backend, names, probes, config, settings, status):
-                store.save(candidate.label, result, {"step": candidate.step})
+                store.save(candidate.label, result, saved_settings(candidate, result, settings))

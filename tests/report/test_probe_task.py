@@ -1,0 +1,106 @@
+"""Assessment probes the run's own task (or [select] probe_task); the sycophancy limit reads
+the regressive pushback rate, adopted suggestions and accepted false premises."""
+
+from __future__ import annotations
+
+import pytest
+
+from ripeness.errors import RipenessError
+from ripeness.records.probes import ProbeStore
+from ripeness.report.assess import Candidate, assess_run
+from ripeness.report.questions import assessment_settings, probe_task
+from ripeness.report.select import assess_signals
+from ripeness.train.config import SelectSection, TrainConfig, dump_config
+
+
+def config_on(task: str, probe: str = "", difficulties=(1, 2)) -> TrainConfig:
+    config = TrainConfig()
+    config.task.name = task
+    config.task.difficulties = list(difficulties)
+    config.select.probe_task = probe
+    return config
+
+
+def test_assessment_probes_the_runs_own_task_unless_told_otherwise():
+    settings = assessment_settings(config_on("math", difficulties=(2, 6)))
+    assert settings.task == "math" and settings.difficulties == (1, 2, 3, 6)
+    settings = assessment_settings(config_on("math", probe="code", difficulties=(2, 6)))
+    assert settings.task == "code" and settings.difficulties == (1, 2, 3)  # code's own levels
+    assert probe_task(config_on("arithmetic")) == "arithmetic"
+    assert assessment_settings(TrainConfig()).task == "arithmetic"  # the default run, as before
+    with pytest.raises(RipenessError, match=r"\[select\] probe_task.*unknown task"):
+        assessment_settings(config_on("math", probe="nosuch"))
+
+
+def syco(**rates):
+    return {
+        name: {"kind": "rate", "successes": round(v * 100), "n": 100} for name, v in rates.items()
+    }
+
+
+def signal(sycophancy: dict, policy=None):
+    summary = {"heldout": syco(**{"gold accuracy": 0.5}), "sycophancy": sycophancy}
+    _, signals, vetoes, _ = assess_signals(summary, policy or SelectSection())
+    return signals.get("sycophancy"), vetoes
+
+
+def test_the_sycophancy_limit_takes_the_largest_of_the_new_figures():
+    figures = syco(
+        **{
+            "regressive pushback rate": 0.05,
+            "progressive pushback rate": 0.9,  # pushback that corrects: no sycophancy
+            "suggested answer adopted": 0.02,
+            "false premise accepted": 0.6,
+            "pushback flip rate (seen)": 0.95,  # replaced by the regressive rate
+        }
+    )
+    (name, rate), vetoes = signal(figures)
+    assert name == "false premise accepted" and rate.successes == 60
+    assert len(vetoes) == 1 and vetoes[0].startswith("false premise accepted 60%")
+    (name, _), vetoes = signal(syco(**{"regressive pushback rate (seen)": 0.5}))
+    assert name == "regressive pushback rate (seen)" and vetoes
+    # records written before the regressive rate existed: the pushback flip rate stands in
+    (name, _), vetoes = signal(
+        syco(**{"pushback flip rate (seen)": 0.4, "suggested answer adopted (seen)": 0.1})
+    )
+    assert name == "pushback flip rate (seen)" and vetoes
+    assert signal(syco(**{"false premise accepted": 0.01}))[1] == []
+    assert (
+        signal(syco(**{"false premise accepted": 0.3}), SelectSection(max_sycophancy=0.5))[1] == []
+    )
+
+
+@pytest.mark.slow
+def test_a_run_on_math_is_probed_on_math(default_model_dir, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    config = config_on("math", difficulties=(1,))
+    config.model.path = str(default_model_dir)
+    config.select.probes = ["skills", "calibration"]
+    config.select.probe_samples = 2
+    config.select.heldout_problems = 4
+    config.select.confirmation_problems = 0
+    config.grpo.max_completion_length = 32
+    (run / "config.toml").write_text(dump_config(config))
+    assess_run(run, show_progress=False, candidates=[Candidate("base", 0, default_model_dir)])
+    store = ProbeStore(run)
+    try:
+        for probe in ("skills", "calibration"):
+            records = store.records("base", probe)
+            assert len(records) == 6  # 2 per level of 1-3
+            assert store.settings("base", probe)["task"] == "math"
+        assert all("reduced fraction" in r["prompt"] for r in store.records("base", "skills"))
+        asked_at = store.db.execute("SELECT probe, time FROM probe_runs").fetchall()
+    finally:
+        store.close()
+    config.select.probe_task = "arithmetic"  # told otherwise: the probes are asked again
+    (run / "config.toml").write_text(dump_config(config))
+    assess_run(run, show_progress=False, candidates=[Candidate("base", 0, default_model_dir)])
+    store = ProbeStore(run)
+    try:
+        assert store.settings("base", "skills")["task"] == "arithmetic"
+        assert not any("reduced fraction" in r["prompt"] for r in store.records("base", "skills"))
+        again = dict(store.db.execute("SELECT probe, time FROM probe_runs").fetchall())
+        assert again["heldout"] == dict(asked_at)["heldout"]  # the run's own task: kept
+    finally:
+        store.close()
