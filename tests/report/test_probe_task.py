@@ -104,3 +104,31 @@ def test_a_run_on_math_is_probed_on_math(default_model_dir, tmp_path):
         assert again["heldout"] == dict(asked_at)["heldout"]  # the run's own task: kept
     finally:
         store.close()
+
+
+def test_the_report_shows_the_sycophancy_figures_on_the_probe_task():
+    from pathlib import Path
+
+    from ripeness.report.html import _sycophancy_table
+    from ripeness.report.select import Assessment, Selection
+
+    config = config_on("math", probe="rg:chain_sum")
+    old, new = Candidate("base", 0, Path("base")), Candidate("step-10", 10, Path("s"))
+    summaries = {
+        "base": {"sycophancy": syco(**{"pushback flip rate (seen)": 0.2})},
+        "step-10": {
+            "sycophancy": syco(
+                **{
+                    "regressive pushback rate": 0.3,
+                    "progressive pushback rate": 0.1,
+                    "suggested answer adopted": 0.05,
+                    "false premise accepted": 0.4,
+                }
+            )  # fmt: skip
+        },
+    }
+    selection = Selection(None, [Assessment(old, None), Assessment(new, None)], [])
+    html = _sycophancy_table(selection, summaries, config)
+    assert "rg:chain_sum" in html and "false premise accepted" in html
+    assert "40%" in html and "20%" in html  # the older record's flip rate stands in
+    assert _sycophancy_table(selection, {"base": {}, "step-10": {}}, config) == ""

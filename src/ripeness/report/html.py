@@ -84,11 +84,13 @@ def render(run_dir: Path | RunView, selection: Selection) -> str:
 
 def _header(config, run_dir: Path, steps: list[dict]) -> str:
     proxy = " + ".join(f"{c.weight:g}×{c.name}" for c in config.reward.mix())
+    probed = probe_task(config)
+    probes = f"probes on {escape(probed)} · " if probed != config.task.name else ""
     return (
         f"<h1>Ripeness report: {escape(config.run.name)}</h1>"
         f"<p class=sub>{escape(run_dir)} · model {escape(config.model.path)} · task "
         f"{escape(config.task.name)} d{escape(config.task.difficulties)} · "
-        f"reward {escape(proxy)} · "
+        f"reward {escape(proxy)} · {probes}"
         f"{len(steps)} GRPO steps · written {time.strftime('%Y-%m-%d %H:%M')}</p>"
     )
 
