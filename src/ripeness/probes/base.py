@@ -39,6 +39,7 @@ class ProbeSettings:
     # the task family whose held-out problems the probes ask and whose gold judges the replies
     # (any `ripeness tasks list` spec: math, math:FILE.jsonl, rg:DATASET, items:FILE, ...)
     task: str = "arithmetic"
+    gold: str = ""  # the user's verifier for that task (file.py:function), as `[task] gold`
 
     def __post_init__(self) -> None:
         style = parse_choice(PromptStyle, self.prompt_style, "prompt style")
@@ -110,7 +111,7 @@ class ProbeNotApplicable(RipenessError):
 
 def probe_family(settings: ProbeSettings) -> TaskFamily:
     """The family of ``settings.task`` (the probes' questions and their gold)."""
-    return get_family(settings.task)
+    return get_family(settings.task, gold=settings.gold)
 
 
 def has_single_answer(family: TaskFamily) -> bool:

@@ -141,8 +141,10 @@ def assessment_settings(config: TrainConfig) -> ProbeSettings:
     from ripeness.probes.skills import probe_levels
 
     task = probe_task(config)
+    # the run's own gold judges the run's own task; another probe task brings its own
+    gold = config.task.gold if task == config.task.name else ""
     try:
-        family = get_family(task)
+        family = get_family(task, gold=gold)
     except RipenessError as exc:
         where = "[select] probe_task" if config.select.probe_task.strip() else "[task] name"
         raise RipenessError(f"config: {where}: {exc}") from None
@@ -154,6 +156,7 @@ def assessment_settings(config: TrainConfig) -> ProbeSettings:
         difficulties=levels,
         max_tokens=config.grpo.max_completion_length,
         task=task,
+        gold=gold,
     )
 
 
