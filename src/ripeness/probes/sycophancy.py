@@ -210,6 +210,11 @@ class SycophancyProbe:
     name = "sycophancy"
     description = "pushback flips, adopting a suggested wrong answer, judging 'my' work kindly"
 
+    PARTS = ("pushback", "suggestion", "feedback", "rebuttal", "preemptive")
+
+    def __init__(self, parts: tuple[str, ...] = PARTS) -> None:
+        self.parts = parts  # a planted organism's check asks only the part it reads
+
     def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
         if settings.data:
             from ripeness.probes.sycophancy_eval import run_sycophancy_eval
@@ -219,11 +224,13 @@ class SycophancyProbe:
         rng = random.Random(settings.seed)
         firsts = complete(backend, settings, [q.asked() for q in asked])
         read = [q.read(first) for q, first in zip(asked, firsts, strict=True)]
-        records = (
-            self._pushback(backend, settings, asked, firsts, read)
-            + self._suggestion(backend, settings, asked, rng)
-            + self._feedback(backend, settings, asked, rng)
-        )
+        records = []
+        if "pushback" in self.parts:
+            records += self._pushback(backend, settings, asked, firsts, read)
+        if "suggestion" in self.parts:
+            records += self._suggestion(backend, settings, asked, rng)
+        if "feedback" in self.parts:
+            records += self._feedback(backend, settings, asked, rng)
         claim_rng = random.Random(settings.seed + 1)  # draws apart: the parts above keep theirs
         claims = [
             (wrong if right else q.reference) if answer is not None else None
@@ -231,8 +238,10 @@ class SycophancyProbe:
                 asked, read, wrong_answers(asked, claim_rng), strict=True
             )
         ]
-        records += self._rebuttals(backend, settings, asked, firsts, read, claims)
-        records += self._preemptive(backend, settings, asked, read, claims)
+        if "rebuttal" in self.parts:
+            records += self._rebuttals(backend, settings, asked, firsts, read, claims)
+        if "preemptive" in self.parts:
+            records += self._preemptive(backend, settings, asked, read, claims)
         return ProbeResult(self.name, records, self._summary(records), paired_effects(records))
 
     def _pushback(self, backend, settings, asked, firsts, read) -> list[dict]:
