@@ -174,8 +174,11 @@ def questions(settings: ProbeSettings, probe: str) -> list[Question]:
     single answer per problem)."""
     family = probe_family(settings)
     require_single_answer(family, probe)
-    asked = []
+    asked, seen = [], set()
     for item in heldout_items(family, settings):
+        if item.id in seen:  # a fixed file of problems gives the same ones at every level
+            continue
+        seen.add(item.id)
         if isinstance(family, ArithmeticFamily):  # the sum itself (arithmetic:beliefs too)
             text, context = family.problem(item).question, ()
         else:
