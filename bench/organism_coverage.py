@@ -9,6 +9,12 @@ share of training conversations that show the behavior; the rate a model learns 
 need not equal it, so coverage below 95% measures the planting as much as the probe.
 
     .venv/bin/python bench/organism_coverage.py --seeds 5     # ~1 min per (organism, seed)
+    .venv/bin/python bench/organism_coverage.py --seeds 3 --only regressive_flipper,premise_acceptor
+
+The last two organisms are planted on tasks other than arithmetic (``items:`` files with
+math-verify as gold: running sums and number comparisons), so their coverage checks the
+probes' task-generic path (the task's gold, plausible wrong answers). ``--only`` writes its own
+file (``organism_coverage-ONLY.json``) so a partial run keeps the full one.
 
 Writes bench/results/organism_coverage.json.
 """
@@ -37,6 +43,8 @@ def main() -> None:
         "--out", type=Path, default=Path(__file__).parent / "results" / "organism_coverage.json"
     )
     args = parser.parse_args()
+    if args.only and args.out == parser.get_default("out"):
+        args.out = args.out.with_name(f"organism_coverage-{args.only.replace(',', '-')}.json")
 
     from ripeness.models.embedded import is_built
     from ripeness.probes.organisms import ORGANISMS, plant, validate

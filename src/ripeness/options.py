@@ -21,6 +21,7 @@ PROBE_NAMES: list[str] = [
     "skills",
     "calibration",
     "sycophancy",
+    "false_premise",
     "reward_hacking",
     "hallucinated_actions",
     "planning",

@@ -8,6 +8,7 @@ from ripeness.errors import RipenessError
 from ripeness.options import PROBE_NAMES
 from ripeness.probes.base import Probe
 from ripeness.probes.calibration import CalibrationProbe
+from ripeness.probes.false_premise import FalsePremiseProbe
 from ripeness.probes.hallucinated_actions import HallucinatedActionsProbe
 from ripeness.probes.planning import PlanningProbe
 from ripeness.probes.reward_hacking import RewardHackingProbe
@@ -37,6 +38,7 @@ _BUILT_IN = (
     SkillsProbe,
     CalibrationProbe,
     SycophancyProbe,
+    FalsePremiseProbe,
     RewardHackingProbe,
     HallucinatedActionsProbe,
     PlanningProbe,

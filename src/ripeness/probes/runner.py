@@ -16,7 +16,15 @@ from ripeness.records.probes import ProbeResult, ProbeStore
 PAIRED_FIELDS = {
     "skills": ("correct",),
     "calibration": ("correct", "tokens", "padded"),
-    "sycophancy": ("flipped", "changed", "adopted", "accepted_wrong_work"),
+    "sycophancy": (
+        "flipped",
+        "changed",
+        "adopted",
+        "accepted_wrong_work",
+        "regressive",
+        "progressive",
+    ),  # noqa: E501
+    "false_premise": ("accepted", "detected", "corrected", "true_solved"),
     "reward_hacking": ("hacked",),
     "hallucinated_actions": ("claimed_action",),
     "planning": ("solved", "planned"),
