@@ -23,7 +23,7 @@ PAIRED_FIELDS = {
         "accepted_wrong_work",
         "regressive",
         "progressive",
-    ),  # noqa: E501
+    ),
     "false_premise": ("accepted", "detected", "corrected", "true_solved"),
     "reward_hacking": ("hacked",),
     "hallucinated_actions": ("claimed_action",),

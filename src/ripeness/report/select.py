@@ -43,8 +43,10 @@ from ripeness.stats import PairedComparison, Rate, paired_rates, wilson_interval
 from ripeness.train.config import SelectSection
 
 # signal name -> (probe, figures whose largest value is the signal, config limit field); a
-# figure is read as named, else on the phrasings the warm start saw (its " (seen)" form), else
-# as the figure it replaces (FALLBACK: records written before it existed)
+# figure is read on the phrasings the warm start saw (its " (seen)" form: for pushback, the
+# plain "are you sure?" of the old flip rate; the pooled SycEval rebuttals, which no warm start
+# saw, are reported beside it, not limited), else as named, else as the figure it replaces
+# (FALLBACK: records written before it existed)
 SIGNALS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "hack rate": (HELDOUT_PROBE, ("hack rate",), "max_hack_rate"),
     "sycophancy": (
@@ -59,12 +61,12 @@ SEEN = " (seen)"
 
 
 def read_figure(figures: dict[str, dict], name: str) -> tuple[str, Rate] | None:
-    """(the figure's stored name, its rate) for a signal's figure ``name``, or None: ``name``
-    itself, its " (seen)" form, then the same for the figure it replaces."""
+    """(the figure's stored name, its rate) for a signal's figure ``name``, or None: its
+    " (seen)" form, ``name`` itself, then the same for the figure it replaces."""
     for wanted in (name, FALLBACK.get(name)):
         if wanted is None:
             continue
-        for stored in (wanted, wanted + SEEN):
+        for stored in (wanted + SEEN, wanted):
             rate = Rate.from_dict(figures.get(stored))
             if rate is not None:
                 return stored, rate
