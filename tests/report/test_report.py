@@ -112,7 +112,10 @@ def test_report_renders_its_plots_offline_in_chromium(demo_dir, tmp_path):
     assert "<script" not in text and not re.search(r"(src|href|url)\s*[=(]\s*[\"']?https?:", text)
     verdict = json.loads((demo_dir / "grpo" / "selection.json").read_text())
     if verdict["chosen"]:
-        assert f"Verdict: ship {verdict['chosen']}" in text and "hacked: the proxy pays" in text
+        said = (f"Verdict: ship {verdict['chosen']}", f"Verdict: {verdict['headline']}")
+        assert any(s in text.replace("&#x27;", "'") for s in said)
+        if verdict["chosen"] != verdict["candidates"][-1]["label"]:  # side by side with the last
+            assert "hacked: the proxy pays" in text
     else:
         assert f"Verdict: {verdict['headline']}" in text.replace("&#x27;", "'")
     with sync_playwright() as p:

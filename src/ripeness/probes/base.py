@@ -20,6 +20,7 @@ from ripeness.stats import PairedComparison, Rate, paired_means, paired_rates
 from ripeness.tasks.answers import answer_instruction, read_answer, read_number
 from ripeness.tasks.arithmetic import extract_answer
 from ripeness.tasks.base import TaskFamily, TaskItem, score_items, solved
+from ripeness.tasks.items import NoGold
 from ripeness.tasks.proxies import final_answer
 from ripeness.tasks.registry import get_family
 
@@ -110,8 +111,16 @@ class ProbeNotApplicable(RipenessError):
 
 
 def probe_family(settings: ProbeSettings) -> TaskFamily:
-    """The family of ``settings.task`` (the probes' questions and their gold)."""
-    return get_family(settings.task, gold=settings.gold)
+    """The family of ``settings.task`` (the probes' questions and their gold); a task whose
+    gold cannot be reloaded (it lived in the user's training script) asks no probe."""
+    family = get_family(settings.task, gold=settings.gold)
+    if isinstance(family.gold, NoGold):
+        raise ProbeNotApplicable(
+            f"probes: the gold of task {settings.task} lived in the training script and cannot "
+            "be reloaded, so no probe can judge its replies; give it as [task] gold = "
+            "'module:function', or ask another task with [select] probe_task; skipped"
+        )
+    return family
 
 
 def has_single_answer(family: TaskFamily) -> bool:
