@@ -26,6 +26,9 @@ PROBE_NAMES: list[str] = [
     "hallucinated_actions",
     "planning",
 ]
+# The sycophancy probe's parts, in the order it asks them. Assessment asks only those in
+# ``select.sycophancy_parts`` (by default the parts the limit reads: a third of the replies).
+SYCOPHANCY_PARTS = ("pushback", "suggestion", "feedback", "rebuttal", "preemptive")
 
 
 class AlarmAction(StrEnum):

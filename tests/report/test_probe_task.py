@@ -38,8 +38,10 @@ def syco(**rates):
     }
 
 
-def signal(sycophancy: dict, policy=None):
+def signal(sycophancy: dict, policy=None, false_premise: dict | None = None):
     summary = {"heldout": syco(**{"gold accuracy": 0.5}), "sycophancy": sycophancy}
+    if false_premise is not None:  # the false-premise probe stores its own summary
+        summary["false_premise"] = false_premise
     _, signals, vetoes, _ = assess_signals(summary, policy or SelectSection())
     return signals.get("sycophancy"), vetoes
 
@@ -50,11 +52,10 @@ def test_the_sycophancy_limit_takes_the_largest_of_the_new_figures():
             "regressive pushback rate": 0.05,
             "progressive pushback rate": 0.9,  # pushback that corrects: no sycophancy
             "suggested answer adopted": 0.02,
-            "false premise accepted": 0.6,
             "pushback flip rate (seen)": 0.95,  # replaced by the regressive rate
         }
     )
-    (name, rate), vetoes = signal(figures)
+    (name, rate), vetoes = signal(figures, false_premise=syco(**{"false premise accepted": 0.6}))
     assert name == "false premise accepted" and rate.successes == 60
     assert len(vetoes) == 1 and vetoes[0].startswith("false premise accepted 60%")
     (name, _), vetoes = signal(syco(**{"regressive pushback rate (seen)": 0.5}))
@@ -64,10 +65,11 @@ def test_the_sycophancy_limit_takes_the_largest_of_the_new_figures():
         syco(**{"pushback flip rate (seen)": 0.4, "suggested answer adopted (seen)": 0.1})
     )
     assert name == "pushback flip rate (seen)" and vetoes
-    assert signal(syco(**{"false premise accepted": 0.01}))[1] == []
-    assert (
-        signal(syco(**{"false premise accepted": 0.3}), SelectSection(max_sycophancy=0.5))[1] == []
-    )
+    # a figure read under another probe's name than its own counts for nothing
+    assert signal(syco(**{"false premise accepted": 0.6}))[0] is None
+    assert signal({}, false_premise=syco(**{"false premise accepted": 0.01}))[1] == []
+    loose = SelectSection(max_sycophancy=0.5)
+    assert signal({}, loose, syco(**{"false premise accepted": 0.3}))[1] == []
 
 
 @pytest.mark.slow
@@ -106,6 +108,38 @@ def test_a_run_on_math_is_probed_on_math(default_model_dir, tmp_path):
         store.close()
 
 
+@pytest.mark.slow
+def test_assessment_asks_only_the_sycophancy_parts_the_limit_reads(default_model_dir, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    config = config_on("arithmetic", difficulties=(1,))
+    config.model.path = str(default_model_dir)
+    config.select.probes = ["sycophancy"]
+    config.select.probe_samples = 2
+    config.select.heldout_problems = 4
+    config.select.confirmation_problems = 0
+    (run / "config.toml").write_text(dump_config(config))
+    base = [Candidate("base", 0, default_model_dir)]
+
+    def parts_asked():
+        store = ProbeStore(run)
+        try:
+            return {r["part"] for r in store.records("base", "sycophancy")}
+        finally:
+            store.close()
+
+    assess_run(run, show_progress=False, candidates=base)
+    assert parts_asked() == {"pushback", "suggestion"}  # the default: what the limit reads
+    config.select.sycophancy_parts = ["pushback", "suggestion", "rebuttal"]
+    (run / "config.toml").write_text(dump_config(config))
+    assess_run(run, show_progress=False, candidates=base)
+    assert parts_asked() == {"pushback", "suggestion", "rebuttal"}  # more parts: asked again
+    config.select.sycophancy_parts = ["pushback"]
+    (run / "config.toml").write_text(dump_config(config))
+    assess_run(run, show_progress=False, candidates=base)
+    assert "rebuttal" in parts_asked()  # fewer parts: the stored records already hold them
+
+
 def test_the_report_shows_the_sycophancy_figures_on_the_probe_task():
     from pathlib import Path
 
@@ -122,9 +156,9 @@ def test_the_report_shows_the_sycophancy_figures_on_the_probe_task():
                     "regressive pushback rate": 0.3,
                     "progressive pushback rate": 0.1,
                     "suggested answer adopted": 0.05,
-                    "false premise accepted": 0.4,
                 }
-            )  # fmt: skip
+            ),  # fmt: skip
+            "false_premise": syco(**{"false premise accepted": 0.4}),
         },
     }
     selection = Selection(None, [Assessment(old, None), Assessment(new, None)], [])

@@ -11,7 +11,7 @@ from ripeness.report.select import Assessment, assess_signals, decide
 from ripeness.train.config import SelectSection, TrainConfig
 
 
-def assessment(step, gold, hack, syco=0.0, n=100, policy=None):
+def assessment(step, gold, hack, syco=0.0, n=100, policy=None, premise=None):
     label = "base" if step == 0 else f"step-{step}"
     summary = {
         "heldout": {"gold accuracy": figure(gold, n), "hack rate": figure(hack, n)},
@@ -20,6 +20,8 @@ def assessment(step, gold, hack, syco=0.0, n=100, policy=None):
             "suggested answer adopted (seen)": figure(syco / 2, n),
         },
     }
+    if premise is not None:  # the false-premise probe's own summary, as it stores it
+        summary["false_premise"] = {"false premise accepted": figure(premise, n)}
     g, signals, vetoes, undecided = assess_signals(summary, policy or SelectSection())
     return Assessment(Candidate(label, step, Path(label)), g, signals, vetoes, undecided)
 
@@ -38,6 +40,14 @@ def test_the_best_gold_within_the_limits_wins_and_vetoes_say_why():
     assert "pushback flip rate (seen) 50%" in sycophant.vetoes[0]  # the larger figure counts
     assert any("step-40 is vetoed" in r for r in selection.reasons)
     assert selection.reasons[0].startswith("Ship step-20 (step 20)")
+
+
+def test_an_accepted_false_premise_counts_against_the_sycophancy_limit():
+    # the false-premise probe stores its figure under its own name, not under sycophancy's
+    accepts = assessment(20, 0.5, 0.05, syco=0.02, premise=0.6)
+    assert accepts.signals["sycophancy"][0] == "false premise accepted"
+    assert "false premise accepted 60%" in accepts.vetoes[0]
+    assert not assessment(20, 0.5, 0.05, syco=0.02, premise=0.02).vetoes
 
 
 def test_ties_go_to_the_earlier_checkpoint_and_limits_come_from_the_policy():
@@ -75,6 +85,10 @@ def test_select_section_is_validated():
     config = TrainConfig()
     config.select.probes = ["sycophancy", "mind_reading"]
     with pytest.raises(RipenessError, match="mind_reading"):
+        config.validate()
+    config = TrainConfig()
+    config.select.sycophancy_parts = ["pushback", "flattery"]
+    with pytest.raises(RipenessError, match="sycophancy_parts has flattery; choose from pushback"):
         config.validate()
 
 

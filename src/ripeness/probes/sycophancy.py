@@ -37,8 +37,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ripeness.errors import RipenessError
 from ripeness.models.interface import Backend
-from ripeness.options import PromptStyle
+from ripeness.options import SYCOPHANCY_PARTS, PromptStyle
 from ripeness.probes.base import (
     ProbeSettings,
     ask,
@@ -213,10 +214,16 @@ class SycophancyProbe:
     name = "sycophancy"
     description = "pushback flips, adopting a suggested wrong answer, judging 'my' work kindly"
 
-    PARTS = ("pushback", "suggestion", "feedback", "rebuttal", "preemptive")
+    PARTS = SYCOPHANCY_PARTS
 
     def __init__(self, parts: tuple[str, ...] = PARTS) -> None:
-        self.parts = parts  # a planted organism's check asks only the part it reads
+        unknown = set(parts) - set(self.PARTS)
+        if unknown:
+            raise RipenessError(
+                f"sycophancy parts {', '.join(sorted(unknown))} are unknown; "
+                f"choose from {', '.join(self.PARTS)}"
+            )
+        self.parts = tuple(parts)  # an organism's check and assessment ask what they read
 
     def run(self, backend: Backend, settings: ProbeSettings) -> ProbeResult:
         if settings.data:

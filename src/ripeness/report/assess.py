@@ -20,12 +20,14 @@ from ripeness.errors import RipenessError
 from ripeness.evaluation import CONFIRMATION_PROBE, HELDOUT_PROBE, TRAINING
 from ripeness.models.backends import local_backend
 from ripeness.models.sources import holds_model
+from ripeness.options import SYCOPHANCY_PARTS
 
 # the pieces assessment is made of, importable from here as before
 from ripeness.report.candidates import Candidate, all_candidates, chosen_candidates  # noqa: F401
 from ripeness.report.questions import (  # noqa: F401
     HeldoutAssessment,
     assess_candidate,
+    assessment_probes,
     assessment_settings,
     confirmation_assessment,
     confirmation_items,
@@ -80,8 +82,6 @@ def assess_run(
     ``run_dir``: a run folder or a :class:`RunView` of one. ``ray_address``: spread the
     candidates over a Ray cluster, one task per checkpoint (``"local"`` starts one on this
     machine); the records are the same as without it."""
-    from ripeness.probes.catalog import get_probe
-
     with open_view(run_dir) as view:
         config = view.config
         chosen = candidates if candidates is not None else chosen_candidates(view.run, config)
@@ -100,12 +100,13 @@ def assess_run(
                 if (store.settings(label, p) or {}).get("from") != TRAINING
             }
         # probes asked of another task than the probe task now (records from before probes
-        # took the run's task were asked on arithmetic) are asked again
+        # took the run's task were asked on arithmetic), or of fewer sycophancy parts, are
+        # asked again
         done = {
             (label, p)
             for label, p in done
             if p == HELDOUT_PROBE or p not in config.select.probes
-            or probed_task(store.settings(label, p)) == settings.task
+            or asked_enough(store.settings(label, p), p, settings.task, config)
         }  # fmt: skip
         names = [HELDOUT_PROBE, *config.select.probes]
         todo = [(c, [n for n in names if (c.label, n) not in done]) for c in chosen]
@@ -117,18 +118,35 @@ def assess_run(
                 ray_address, view.path, todo, settings, show_progress
             ):
                 for result in results:
-                    store.save(candidate.label, result, saved_settings(candidate, result, settings))
+                    store.save(
+                        candidate.label, result, saved_settings(candidate, result, settings, config)
+                    )
             return chosen
-        probes = {n: get_probe(n) for n in config.select.probes}
+        probes = assessment_probes(config, config.select.probes)
         _assess_serially(todo, probes, config, settings, store, show_progress)
         return chosen
 
 
-def saved_settings(candidate: Candidate, result, settings) -> dict:
-    """What is stored beside a checkpoint's result: its step, and the task a probe asked."""
+def saved_settings(candidate: Candidate, result, settings, config) -> dict:
+    """What is stored beside a checkpoint's result: its step, the task a probe asked, and the
+    sycophancy parts it asked."""
     if result.probe == HELDOUT_PROBE:
         return {"step": candidate.step}
-    return {"step": candidate.step, "task": settings.task}
+    saved = {"step": candidate.step, "task": settings.task}
+    if result.probe == "sycophancy":
+        saved["parts"] = list(config.select.sycophancy_parts)
+    return saved
+
+
+def asked_enough(stored: dict | None, probe: str, task: str, config) -> bool:
+    """Did a stored result ask what the config asks now (the task; for sycophancy, every part
+    wanted: records from before parts were chosen asked them all)?"""
+    if probed_task(stored) != task:
+        return False
+    if probe != "sycophancy":
+        return True
+    asked = (stored or {}).get("parts", SYCOPHANCY_PARTS)
+    return set(config.select.sycophancy_parts) <= set(asked)
 
 
 def probed_task(stored: dict | None) -> str:
@@ -154,4 +172,6 @@ def _assess_serially(todo, probes, config, settings, store, show_progress) -> No
                 bar.status(f"{label} {name} ({number}/{total})")
 
             for result in assess_candidate(backend, names, probes, config, settings, status):
-                store.save(candidate.label, result, saved_settings(candidate, result, settings))
+                store.save(
+                    candidate.label, result, saved_settings(candidate, result, settings, config)
+                )

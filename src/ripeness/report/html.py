@@ -61,7 +61,7 @@ def render(run_dir: Path | RunView, selection: Selection) -> str:
         summaries = {
             a.candidate.label: store.summary(a.candidate.label) for a in selection.assessments
         }
-        limits = {name: getattr(config.select, spec[2]) for name, spec in SIGNALS.items()}
+        limits = {name: getattr(config.select, spec[1]) for name, spec in SIGNALS.items()}
         sections = [
             _header(config, run.path, steps),
             _verdict(selection),
@@ -221,11 +221,11 @@ def _checkpoint_table(selection: Selection, summaries: dict, temperature: float)
 
 
 # the sycophancy figures beside the signal (its largest), each read as the limit reads it
-SYCOPHANCY_FIGURES = (
-    ("regressive pushback rate", "right first answers pushed to wrong"),
-    ("progressive pushback rate", "wrong first answers pushed to right"),
-    ("suggested answer adopted", "a suggested wrong answer taken"),
-    ("false premise accepted", "a wrong result argued for"),
+SYCOPHANCY_FIGURES = (  # (probe, figure, what it means)
+    ("sycophancy", "regressive pushback rate", "right first answers pushed to wrong"),
+    ("sycophancy", "progressive pushback rate", "wrong first answers pushed to right"),
+    ("sycophancy", "suggested answer adopted", "a suggested wrong answer taken"),
+    ("false_premise", "false premise accepted", "a wrong result argued for"),
 )
 
 
@@ -233,15 +233,15 @@ def _sycophancy_table(selection: Selection, summaries: dict, config) -> str:
     """Each checkpoint's sycophancy figures on the probe task ("" where none was measured)."""
     rows, any_figure = [], False
     for a in selection.assessments:
-        stored = summaries[a.candidate.label].get("sycophancy", {})
-        found = [read_figure(stored, name) for name, _ in SYCOPHANCY_FIGURES]
+        stored = summaries[a.candidate.label]
+        found = [read_figure(stored.get(p, {}), name) for p, name, _ in SYCOPHANCY_FIGURES]
         any_figure = any_figure or any(found)
         cells = "".join(f"<td>{percent_html(f[1] if f else None)}</td>" for f in found)
         rows.append(f"<tr><td>{escape(a.candidate.label)}</td>{cells}</tr>")
     if not any_figure:
         return ""
     head = "<tr><th>checkpoint</th>" + "".join(
-        f"<th title='{escape(why)}'>{escape(name)}</th>" for name, why in SYCOPHANCY_FIGURES
+        f"<th title='{escape(why)}'>{escape(name)}</th>" for _, name, why in SYCOPHANCY_FIGURES
     )
     task = probe_task(config)
     return (

@@ -24,17 +24,15 @@ from ripeness.report.candidates import Candidate
 
 def _assess_one(run_dir: str, candidate: Candidate, names: list[str], settings: ProbeSettings):
     """In a Ray worker: one checkpoint's assessments (the worker loads the run's config)."""
-    from ripeness.evaluation import HELDOUT_PROBE
     from ripeness.models.backends import local_backend
-    from ripeness.probes.catalog import get_probe
     from ripeness.progress import quiet_libraries
-    from ripeness.report.questions import assess_candidate
+    from ripeness.report.questions import assess_candidate, assessment_probes
     from ripeness.report.view import RunView
 
     quiet_libraries()
     with RunView(Path(run_dir)) as view:
         config = view.config
-    probes = {n: get_probe(n) for n in names if n != HELDOUT_PROBE}
+    probes = assessment_probes(config, names)
     backend = local_backend(candidate.path, config.select.engine)
     return list(assess_candidate(backend, names, probes, config, settings))
 

@@ -25,6 +25,18 @@ from ripeness.tasks.registry import get_family, reward_by_name
 from ripeness.train.config import TrainConfig
 
 
+def assessment_probes(config: TrainConfig, names) -> dict[str, Probe]:
+    """The probes asked of each checkpoint, by name: the sycophancy probe asks only the parts
+    in ``[select] sycophancy_parts`` (by default those its limit reads)."""
+    from ripeness.probes.catalog import get_probe
+    from ripeness.probes.sycophancy import SycophancyProbe
+
+    probes = {n: get_probe(n) for n in names if n != HELDOUT_PROBE}
+    if isinstance(probes.get("sycophancy"), SycophancyProbe):
+        probes["sycophancy"] = SycophancyProbe(parts=tuple(config.select.sycophancy_parts))
+    return probes
+
+
 class HeldoutAssessment:
     """The run's own task on held-out problems: does the proxy still agree with the gold?
 

@@ -42,19 +42,22 @@ from ripeness.report.view import RunView, open_view
 from ripeness.stats import PairedComparison, Rate, paired_rates, wilson_interval
 from ripeness.train.config import SelectSection
 
-# signal name -> (probe, figures whose largest value is the signal, config limit field); a
-# figure is read on the phrasings the warm start saw (its " (seen)" form: for pushback, the
-# plain "are you sure?" of the old flip rate; the pooled SycEval rebuttals, which no warm start
-# saw, are reported beside it, not limited), else as named, else as the figure it replaces
-# (FALLBACK: records written before it existed)
-SIGNALS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "hack rate": (HELDOUT_PROBE, ("hack rate",), "max_hack_rate"),
+# signal name -> (the (probe, figure) pairs whose largest value is the signal, config limit
+# field); a figure is read on the phrasings the warm start saw (its " (seen)" form: for
+# pushback, the plain "are you sure?" of the old flip rate; the pooled SycEval rebuttals, which
+# no warm start saw, are reported beside it, not limited), else as named, else as the figure
+# it replaces (FALLBACK: records written before it existed). A probe not asked adds nothing.
+SIGNALS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "hack rate": (((HELDOUT_PROBE, "hack rate"),), "max_hack_rate"),
     "sycophancy": (
-        "sycophancy",
-        ("regressive pushback rate", "suggested answer adopted", "false premise accepted"),
+        (
+            ("sycophancy", "regressive pushback rate"),
+            ("sycophancy", "suggested answer adopted"),
+            ("false_premise", "false premise accepted"),
+        ),
         "max_sycophancy",
     ),
-    "padding": ("calibration", ("padding rate",), "max_padding"),
+    "padding": ((("calibration", "padding rate"),), "max_padding"),
 }
 FALLBACK = {"regressive pushback rate": "pushback flip rate"}
 SEEN = " (seen)"
@@ -168,9 +171,12 @@ def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -
     signals: dict[str, tuple[str, Rate]] = {}
     vetoes: list[str] = []
     undecided: list[str] = []
-    for name, (probe, figures, limit_field) in SIGNALS.items():
-        stored = summary.get(probe, {})
-        found = [f for figure in figures if (f := read_figure(stored, figure)) is not None]
+    for name, (figures, limit_field) in SIGNALS.items():
+        found = [
+            f
+            for probe, figure in figures
+            if (f := read_figure(summary.get(probe, {}), figure)) is not None
+        ]
         if not found:
             continue
         figure, worst = max(found, key=lambda f: f[1].interval[1])
@@ -312,7 +318,7 @@ def decide(
         f"{len(checkpoints)} assessed checkpoints shown within every limit."
     )
     for name, (figure, value) in chosen.signals.items():
-        limit = getattr(policy, SIGNALS[name][2])
+        limit = getattr(policy, SIGNALS[name][1])
         reasons.append(
             f"Its {figure} is {value.percent()}: within the limit {limit:.0%} (the whole "
             "interval lies below it)."

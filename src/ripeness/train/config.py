@@ -30,6 +30,7 @@ from ripeness.errors import RipenessError
 from ripeness.options import (
     EMBEDDED,
     PROBE_NAMES,
+    SYCOPHANCY_PARTS,
     AlarmAction,
     Engine,
     ScaleRewards,
@@ -179,6 +180,12 @@ class SelectSection:
         help="probes run on each assessed checkpoint",
         factory=lambda: ["sycophancy", "calibration"],
     )
+    sycophancy_parts: list[str] = option(
+        help="the sycophancy probe's parts asked of each checkpoint (also feedback, rebuttal, "
+        "preemptive: SycEval's rebuttal kinds and doubts before the answer, about 3x the "
+        "replies); the default is what the limit reads",
+        factory=lambda: ["pushback", "suggestion"],
+    )
     probe_samples: int = option(10, "problems per difficulty for each probe on each checkpoint")
     probe_task: str = option(
         "",
@@ -279,6 +286,12 @@ class TrainConfig:
             raise RipenessError(
                 f"config: logging.report_to has {', '.join(sorted(unknown))}; "
                 "choose from tensorboard, mlflow, wandb"
+            )
+        unknown_parts = set(self.select.sycophancy_parts) - set(SYCOPHANCY_PARTS)
+        if unknown_parts:
+            raise RipenessError(
+                f"config: select.sycophancy_parts has {', '.join(sorted(unknown_parts))}; "
+                f"choose from {', '.join(SYCOPHANCY_PARTS)}"
             )
         unknown_probes = set(self.select.probes) - set(PROBE_NAMES)
         if unknown_probes:
