@@ -10,6 +10,7 @@ need not equal it, so coverage below 95% measures the planting as much as the pr
 
     .venv/bin/python bench/organism_coverage.py --seeds 5     # ~1 min per (organism, seed)
     .venv/bin/python bench/organism_coverage.py --seeds 3 --only regressive_flipper,premise_acceptor
+    .venv/bin/python bench/organism_coverage.py --seeds 2 --first-seed 1 --only premise_acceptor
 
 The last two organisms are planted on tasks other than arithmetic (``items:`` files with
 math-verify as gold: running sums and number comparisons), so their coverage checks the
@@ -36,6 +37,9 @@ from ripeness.stats import Rate
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds first..first+seeds-1 (adds to a run)"
+    )
     parser.add_argument("--samples", type=int, default=50, help="probe samples (as the test)")
     parser.add_argument("--only", default="", help="comma-separated organism names")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache/ripeness/bench-alarm")
@@ -44,7 +48,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.only and args.out == parser.get_default("out"):
-        args.out = args.out.with_name(f"organism_coverage-{args.only.replace(',', '-')}.json")
+        first = f"-from{args.first_seed}" if args.first_seed else ""
+        args.out = args.out.with_name(
+            f"organism_coverage-{args.only.replace(',', '-')}{first}.json"
+        )
 
     from ripeness.models.embedded import is_built
     from ripeness.probes.organisms import ORGANISMS, plant, validate
@@ -63,7 +70,7 @@ def main() -> None:
         task = progress.add_task("plant and probe", total=len(names) * args.seeds, status="")
         for name in names:
             organism = ORGANISMS[name]
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 progress.update(task, status=f"{name} seed {seed}")
                 planted = plant(model, organism, Path(tmp) / f"{name}-{seed}", seed=seed)
                 result = validate(planted, organism, samples=args.samples, seed=7 + seed)

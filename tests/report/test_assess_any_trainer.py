@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from helpers import assert_one_line_error, ripeness
+from ripeness.records.probes import ProbeStore
 from ripeness.records.run import RunDirectory
 from ripeness.report.imported import find_checkpoints, parse_steps, trainer_log
 
@@ -87,7 +88,7 @@ def test_assess_writes_a_report_and_a_selection(trl_run, trained_model_dir, tmp_
         "assess", str(trl_run), "--task", "arithmetic", "--proxy", "answer_anywhere",
         "--base", str(trained_model_dir), "--out", str(run_dir), "--difficulties", "2,3",
         "--heldout-problems", "40", "--probes", "calibration", "--probe-samples", "3",
-        "--quiet", timeout=900,
+        "--probe-task", "math", "--quiet", timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     selection = json.loads((run_dir / "selection.json").read_text())
@@ -101,6 +102,13 @@ def test_assess_writes_a_report_and_a_selection(trl_run, trained_model_dir, tmp_
         assert [e["step"] for e in run.evals("heldout_gold")] == [0, 2, 4]
     finally:
         run.close()
+    store = ProbeStore(run_dir)
+    try:  # --probe-task: the probes asked math, the held-out gold stayed on arithmetic
+        assert store.settings("step-4", "calibration")["task"] == "math"
+        assert store.settings("base", "calibration")["task"] == "math"
+        assert {r["difficulty"] for r in store.records("step-4", "calibration")} == {1, 2, 3}
+    finally:
+        store.close()
 
 
 def test_bad_assess_input_is_one_line(trl_run, trained_model_dir, tmp_path):
@@ -111,6 +119,12 @@ def test_bad_assess_input_is_one_line(trl_run, trained_model_dir, tmp_path):
     )
     assert_one_line_error(
         ripeness("assess", str(trl_run), "--proxy", "vibes", *common), "no reward 'vibes'"
+    )
+    assert_one_line_error(
+        ripeness(
+            "assess", str(trl_run), "--proxy", "answer_anywhere", "--probe-task", "nosuch", *common
+        ),
+        "unknown task",
     )
     odd = tmp_path / "odd"
     (odd / "merged").mkdir(parents=True)

@@ -99,6 +99,9 @@ def assess_command(
         str, typer.Option(help="Probes per checkpoint, comma-separated ('' for none).")
     ] = "sycophancy,calibration",
     probe_samples: Annotated[int, typer.Option(help="Problems per probe condition.")] = 10,
+    probe_task: Annotated[
+        str, typer.Option(help="The task the probes ask (default: --task, judged by its gold).")
+    ] = "",
     max_tokens: Annotated[int, typer.Option(help="Tokens per answer at most.")] = 96,
     every: Annotated[
         int, typer.Option(help="Assess checkpoints every this many steps (plus the last).")
@@ -133,6 +136,7 @@ def assess_command(
         probe_samples=positive(probe_samples, "--probe-samples"),
         max_tokens=positive(max_tokens, "--max-tokens"),
         every=positive(every, "--every"),
+        probe_task=probe_task,
     )
     run.close()
     path, selection = report_imported(run.path, show_progress=not quiet)

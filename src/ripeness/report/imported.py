@@ -194,12 +194,15 @@ def import_checkpoints(
     probe_samples: int | None = None,
     max_tokens: int | None = None,
     every: int = 1,
+    probe_task: str = "",
 ) -> RunDirectory:
     """A run folder at ``out`` for the checkpoints in ``folder`` (re-importing refreshes it)."""
     from ripeness.tasks.registry import get_family, reward_by_name
 
     family = get_family(task, gold)  # bad names fail before anything is written
     reward_by_name(family, proxy)
+    if probe_task:
+        get_family(probe_task)
     base_path = resolve_model(base).resolve()
     found = find_checkpoints(folder, steps)
     log = trainer_log(found, metrics_file)
@@ -216,6 +219,7 @@ def import_checkpoints(
         config.select.probes = probes
     if probe_samples:
         config.select.probe_samples = probe_samples
+    config.select.probe_task = probe_task
     if max_tokens:
         config.grpo.max_completion_length = max_tokens
     # another trainer saved these on purpose: assess each (or every ``every`` steps' worth)
