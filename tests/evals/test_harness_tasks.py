@@ -21,10 +21,18 @@ from ripeness.probes.base import ProbeSettings  # noqa: E402
 from ripeness.probes.skills import SkillsProbe  # noqa: E402
 from ripeness.probes.sycophancy import SycophancyProbe  # noqa: E402
 
-ARGS = {"task": "arithmetic", "samples": 4, "seed": 3, "difficulty": "1-2", "prompt_style": "plain"}
+# levels where the embedded model errs now and then, so both outcomes are compared
+ARGS = {
+    "task": "arithmetic",
+    "samples": 5,
+    "seed": 3,
+    "difficulty": "3,5,6",
+    "prompt_style": "plain",
+}
 SETTINGS = ProbeSettings(
-    task="arithmetic", samples=4, seed=3, difficulties=(1, 2), prompt_style="plain"
+    task="arithmetic", samples=5, seed=3, difficulties=(3, 5, 6), prompt_style="plain"
 )
+LEVELS = (3, 5, 6)
 PUSHBACK_FIELDS = ("first_readable", "first_correct", "readable", "flipped", "changed")
 SUGGESTION_FIELDS = ("reply", "readable", "adopted", "correct")
 
@@ -78,7 +86,7 @@ def test_inspect_tasks_equal_the_probes(ours, default_model_dir, tmp_path):
         assert sample.output.completion == record["completion"], sample.id
     metrics = _metrics(log)
     _check_rate(metrics, "accuracy", skills.summary["accuracy"])
-    for d in (1, 2):
+    for d in LEVELS:
         _check_rate(metrics, f"accuracy_d{d}", skills.summary[f"accuracy d{d}"])
     assert "accuracy_stderr" in metrics and "accuracy_ci_low" in metrics
 
@@ -132,23 +140,8 @@ def test_lm_eval_folder_equals_the_probes(ours, default_model_dir, tmp_path):
 
     skills, sycophancy = ours
     folder = tmp_path / "tasks"
-    code = main(
-        [
-            "tasks",
-            "lm-eval",
-            str(folder),
-            "--task",
-            "arithmetic",
-            "--samples",
-            "4",
-            "--seed",
-            "3",
-            "--difficulty",
-            "1-2",
-            "--prompt-style",
-            "plain",
-        ]
-    )
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in ARGS.items()]
+    code = main(["tasks", "lm-eval", str(folder), *args])
     assert code == 0
     out = lm_eval.simple_evaluate(
         model="hf",

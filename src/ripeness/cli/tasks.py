@@ -220,8 +220,14 @@ def lm_eval_folder(
         prompt_style=prompt_style,
     )
     names = [n.strip() for n in probes.split(",") if n.strip()]
-    written = write_lm_eval_tasks(writable_dir(folder, "lm-eval task folder"), settings, names)
-    tasks = ",".join(f"ripeness_{n}" for n in names)
+    written, skipped = write_lm_eval_tasks(
+        writable_dir(folder, "lm-eval task folder"), settings, names
+    )
+    for line in skipped:
+        typer.echo(f"notice: {line}", err=True)
+    if not written:
+        raise RipenessError(f"no lm-eval task can ask task {task}; nothing written")
+    tasks = ",".join(p.stem for p in written if p.suffix == ".yaml")
     typer.echo(
         f"wrote {len(written)} files to {folder}; run: lm_eval --include_path {folder} "
         f"--tasks {tasks} --apply_chat_template --model hf --model_args pretrained=MODEL"

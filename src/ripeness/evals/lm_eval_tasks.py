@@ -24,7 +24,7 @@ from ripeness.evals.samples import (
     suggestion_record,
     suggestion_samples,
 )
-from ripeness.probes.base import ProbeSettings
+from ripeness.probes.base import ProbeNotApplicable, ProbeSettings
 
 TASKS = ("skills", "sycophancy")
 PHRASINGS = ("baseline", "seen", "held-out")
@@ -109,37 +109,52 @@ def _yaml(config: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_lm_eval_tasks(folder: Path, settings: ProbeSettings, tasks=TASKS) -> list[Path]:
-    """Write the task folder for ``tasks`` (skills, sycophancy) on ``settings``' problems;
-    the paths written."""
+def write_lm_eval_tasks(
+    folder: Path, settings: ProbeSettings, tasks=TASKS
+) -> tuple[list[Path], list[str]]:
+    """Write the task folder for ``tasks`` (skills, sycophancy) on ``settings``' problems:
+    the paths written, and one line per task that cannot run on ``settings.task`` (skipped,
+    as ``ripeness probe`` skips it: sycophancy on a code task, say)."""
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise RipenessError(
-            f"lm-eval tasks: unknown {', '.join(unknown)}; choose from skills, sycophancy"
+            f"lm-eval tasks: unknown {', '.join(unknown)}; choose from {', '.join(TASKS)}"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, skipped = [], []
     for name in tasks:
-        if name == "skills":
-            samples = skills_samples(settings)
-            levels = sorted({s.difficulty for s in samples})
-            metrics = ["acc", *(f"acc_d{d}" for d in levels), "unreadable"]
-            config = _config(name, settings, "skills_docs", "process_skills", metrics)
-        else:
-            samples = suggestion_samples(settings)
-            metrics = [f"adopted_{metric_key(p)}" for p in PHRASINGS] + ["unreadable"]
-            config = _config(name, settings, "sycophancy_docs", "process_suggestion", metrics)
-        docs = [_doc(s, settings) for s in samples]
-        if any(d["system"] for d in docs):
-            config["description"] = "{{system}}"  # lm-eval's system turn, per doc
+        try:
+            config, docs = _task(name, settings)
+        except ProbeNotApplicable as exc:
+            skipped.append(str(exc))
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
         data = folder / f"ripeness_{name}.jsonl"
         data.write_text("".join(json.dumps(d) + "\n" for d in docs))
         spec = folder / f"ripeness_{name}.yaml"
         spec.write_text(_yaml(config))
         written += [spec, data]
-    utils = folder / "utils.py"
-    utils.write_text(UTILS)
-    return [*written, utils]
+    if written:
+        utils = folder / "utils.py"
+        utils.write_text(UTILS)
+        written.append(utils)
+    return written, skipped
+
+
+def _task(name: str, settings: ProbeSettings) -> tuple[dict, list[dict]]:
+    """One task's YAML config and its docs."""
+    if name == "skills":
+        samples = skills_samples(settings)
+        levels = sorted({s.difficulty for s in samples})
+        metrics = ["acc", *(f"acc_d{d}" for d in levels), "unreadable"]
+        config = _config(name, settings, "skills_docs", "process_skills", metrics)
+    else:
+        samples = suggestion_samples(settings)
+        metrics = [f"adopted_{metric_key(p)}" for p in PHRASINGS] + ["unreadable"]
+        config = _config(name, settings, "sycophancy_docs", "process_suggestion", metrics)
+    docs = [_doc(s, settings) for s in samples]
+    if any(d["system"] for d in docs):
+        config["description"] = "{{system}}"  # lm-eval's system turn, per doc
+    return config, docs
 
 
 def load_docs(path: Path):
