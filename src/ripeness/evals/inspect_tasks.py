@@ -9,6 +9,7 @@ the metrics are the probe's figures, each with its n, stderr and 95% Wilson inte
 
 from __future__ import annotations
 
+import functools
 import math
 
 from inspect_ai import Task, task
@@ -39,6 +40,28 @@ from ripeness.evals.samples import (
 from ripeness.probes.base import ProbeSettings
 from ripeness.records.probes import rate_of
 from ripeness.stats import Rate
+
+try:  # what Inspect's command line prints as one line, with no traceback
+    from inspect_ai._util.error import PrerequisiteError
+except ImportError:  # another Inspect: our own error, traceback and all
+    PrerequisiteError = None
+
+
+def one_line(make_task):
+    """A task whose bad arguments (an unknown task, a bad part) end ``inspect eval`` in one
+    line naming them, as ``ripeness probe`` does, not in a traceback."""
+
+    @functools.wraps(make_task)
+    def wrapper(*args, **kwargs):
+        try:
+            return make_task(*args, **kwargs)
+        except RipenessError as exc:
+            if PrerequisiteError is None:
+                raise
+            raise PrerequisiteError(f"error: {exc}") from None
+
+    return wrapper
+
 
 _MESSAGES = {
     "system": ChatMessageSystem,
@@ -255,6 +278,7 @@ def suggestion_gold():
 
 
 @task
+@one_line
 def skills(
     task: str = "arithmetic",
     samples: int = 50,
@@ -275,6 +299,7 @@ def skills(
 
 
 @task
+@one_line
 def sycophancy(
     task: str = "arithmetic",
     samples: int = 50,

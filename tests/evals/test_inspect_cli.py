@@ -1,0 +1,43 @@
+"""``inspect eval ripeness/...`` finds our tasks through the installed entry point, and a bad
+task argument ends it in one line (Inspect's own command line, no model needed)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("inspect_ai")
+
+
+def _inspect(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    command = shutil.which("inspect", path=str(Path(sys.executable).parent))
+    assert command, "inspect-ai installs the inspect command beside this Python"
+    return subprocess.run(
+        [command, "eval", *args, "--model", "mockllm/model", "--display", "plain"],
+        capture_output=True,
+        text=True,
+        cwd=cwd,  # not the repo: the task is found by its entry point, not a file here
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["ripeness/sycophancy", "-T", "part=bad"],
+            "error: ripeness/sycophancy: part 'bad'; choose from pushback, suggestion",
+        ),
+        (["ripeness/skills", "-T", "task=nosuch"], "error: unknown task 'nosuch'; choose one of"),
+    ],
+)
+def test_a_bad_task_argument_is_one_line(tmp_path, args, line):
+    done = _inspect(*args, cwd=tmp_path)
+    assert done.returncode != 0
+    out = " ".join((done.stdout + done.stderr).split())
+    assert line in out, out[-500:]
+    assert "Traceback" not in out
