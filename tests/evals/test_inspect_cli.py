@@ -41,3 +41,15 @@ def test_a_bad_task_argument_is_one_line(tmp_path, args, line):
     out = " ".join((done.stdout + done.stderr).split())
     assert line in out, out[-500:]
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("given", "levels"),
+    [(4, (4,)), ("4", (4,)), ("1-3", (1, 2, 3)), ("1,4", (1, 4)), ([2, 5], (2, 5))],
+)
+def test_difficulty_reads_however_inspect_parses_it(given, levels):
+    """`-T difficulty=4` arrives as a number, `=1,4` may arrive as a list, `=1-3` as text."""
+    from ripeness.evals.samples import settings_of
+
+    settings = settings_of(difficulties=given, samples="3", seed="0")
+    assert (settings.difficulties, settings.samples, settings.seed) == (levels, 3, 0)

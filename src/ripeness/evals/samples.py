@@ -31,6 +31,8 @@ SETTING_FIELDS = ("task", "gold", "prompt_style", "samples", "seed", "difficulti
 def settings_of(**given) -> ProbeSettings:
     """Probe settings from a harness's task arguments (strings from a command line too)."""
     kept = {k: v for k, v in given.items() if v is not None and v != ""}
+    if isinstance(kept.get("difficulties"), int):  # `-T difficulty=4` reads as a number
+        kept["difficulties"] = (kept["difficulties"],)
     if isinstance(kept.get("difficulties"), str):
         from ripeness.tasks.levels import parse_difficulties
 
