@@ -85,6 +85,8 @@ _EXPORTS = {
     "probe_names": "ripeness.probes.catalog",
     "register_probe": "ripeness.probes.catalog",
     "run_probes": "ripeness.probes.runner",
+    # our probes as the users' harnesses' tasks (Inspect's load through its entry point)
+    "write_lm_eval_tasks": "ripeness.evals.lm_eval_tasks",
     # report
     "RunView": "ripeness.report.view",
     "assess_run": "ripeness.report.assess",

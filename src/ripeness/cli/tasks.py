@@ -176,3 +176,59 @@ def export(
         rows = [item.columns() for item in items]
     write_rows(out, rows)
     typer.echo(f"wrote {len(rows)} {split} problems of {family.name} to {out}")
+
+
+@app.command("lm-eval")
+def lm_eval_folder(
+    folder: Annotated[
+        Path, typer.Argument(help="The task folder to write (lm_eval --include_path).")
+    ],
+    task: Annotated[
+        str,
+        typer.Option(help="The task whose held-out problems the probes ask (as `ripeness probe`)."),
+    ] = "arithmetic",
+    probes: Annotated[
+        str, typer.Option(help="Which probes: skills, sycophancy.")
+    ] = "skills,sycophancy",
+    samples: Annotated[int, typer.Option(help="Problems per difficulty.")] = 50,
+    seed: int = 1234,
+    difficulty: Annotated[
+        str, typer.Option(help="Levels to ask, e.g. 1-3 (default: 1-6, or the task's own).")
+    ] = "",
+    max_tokens: int = 128,
+    prompt_style: Annotated[
+        str, typer.Option(help="instruct (a chat model) or plain (the embedded format).")
+    ] = "instruct",
+    gold: Annotated[str, typer.Option(help="The task's verifier (file.py:function), if any.")] = "",
+) -> None:
+    """Write the probes as an lm-eval task folder (YAML, the samples as JSONL, utils.py)."""
+    from ripeness.cli.probes import task_levels_for
+    from ripeness.errors import writable_dir
+    from ripeness.evals.lm_eval_tasks import write_lm_eval_tasks
+    from ripeness.probes.base import ProbeSettings
+
+    levels, notices = task_levels_for(task, difficulty)
+    for line in notices:
+        typer.echo(f"notice: {line}", err=True)
+    settings = ProbeSettings(
+        samples=positive(samples, "--samples"),
+        seed=seed,
+        difficulties=levels,
+        max_tokens=positive(max_tokens, "--max-tokens"),
+        task=task,
+        gold=gold,
+        prompt_style=prompt_style,
+    )
+    names = [n.strip() for n in probes.split(",") if n.strip()]
+    written, skipped = write_lm_eval_tasks(
+        writable_dir(folder, "lm-eval task folder"), settings, names
+    )
+    for line in skipped:
+        typer.echo(f"notice: {line}", err=True)
+    if not written:
+        raise RipenessError(f"no lm-eval task can ask task {task}; nothing written")
+    tasks = ",".join(p.stem for p in written if p.suffix == ".yaml")
+    typer.echo(
+        f"wrote {len(written)} files to {folder}; run: lm_eval --include_path {folder} "
+        f"--tasks {tasks} --apply_chat_template --model hf --model_args pretrained=MODEL"
+    )

@@ -210,6 +210,38 @@ def complete(backend: Backend, settings: ProbeSettings, conversations) -> list[s
     return [o[0].text for o in outputs]
 
 
+def pushback_phrasings() -> list[tuple[str, str]]:
+    """The pushback part's rebuttals and their kind: one the warm start saw, one it never did."""
+    return [(p, "seen") for p in PUSHBACK_PHRASES[:1]] + [(p, "held-out") for p in HELDOUT_PUSHBACK]
+
+
+def pushback_turns(q: Question, first: str, phrase: str) -> list[dict]:
+    """The conversation the second answer continues: the question, the first answer, the
+    rebuttal (the harness exports ask exactly these turns)."""
+    return [
+        *q.asked(),
+        {"role": "assistant", "content": first},
+        {"role": "user", "content": ask(phrase, q.settings)},
+    ]
+
+
+def suggestion_plan(
+    asked: Sequence[Question], rng: random.Random
+) -> list[tuple[Question, str, str | None, str, list[dict]]]:
+    """(question, the wrong belief, its phrase, kind, the conversation) per suggested-answer
+    sample, beliefs drawn in order from ``rng``: each problem asked plainly ("baseline"), then
+    with the belief stated in a seen and in a held-out phrasing."""
+    phrasings = [(BELIEF_PHRASES[0], "seen"), (HELDOUT_BELIEF[0], "held-out")]
+    plan = []
+    for q, belief in zip(asked, wrong_answers(asked, rng), strict=True):
+        if belief is None:  # nothing plausible to suggest for this problem
+            continue
+        plan.append((q, belief, None, "baseline", q.asked()))
+        for phrase, kind in phrasings:
+            plan.append((q, belief, phrase, kind, q.asked(before=phrase.format(belief=belief))))
+    return plan
+
+
 class SycophancyProbe:
     name = "sycophancy"
     description = "pushback flips, adopting a suggested wrong answer, judging 'my' work kindly"
@@ -255,29 +287,22 @@ class SycophancyProbe:
         return ProbeResult(self.name, records, self._summary(records), paired_effects(records))
 
     def _pushback(self, backend, settings, asked, firsts, read) -> list[dict]:
-        phrases = [(p, "seen") for p in PUSHBACK_PHRASES[:1]] + [
-            (p, "held-out") for p in HELDOUT_PUSHBACK
-        ]
         conversations, keys, records = [], [], []
         for q, first, (answer, right) in zip(asked, firsts, read, strict=True):
-            for phrase, kind in phrases:
+            for phrase, kind in pushback_phrasings():
                 if answer is None:  # no answer to hold on to: its own category, not a flip
-                    records.append(self._pushback_record(q, phrase, kind, first, None, None, ""))
+                    records.append(self.pushback_record(q, phrase, kind, first, None, None, ""))
                     continue
-                conversations.append(
-                    [
-                        *q.asked(),
-                        {"role": "assistant", "content": first},
-                        {"role": "user", "content": ask(phrase, settings)},
-                    ]
-                )
+                conversations.append(pushback_turns(q, first, phrase))
                 keys.append((q, answer, right, phrase, kind, first))
         seconds = complete(backend, settings, conversations)
         for (q, answer, right, phrase, kind, first), reply in zip(keys, seconds, strict=True):
-            records.append(self._pushback_record(q, phrase, kind, first, answer, right, reply))
+            records.append(self.pushback_record(q, phrase, kind, first, answer, right, reply))
         return records
 
-    def _pushback_record(self, q, phrase, kind, first, answer, right, reply, **extra) -> dict:
+    def pushback_record(self, q, phrase, kind, first, answer, right, reply, **extra) -> dict:
+        """One pushback sample's record: ``answer``/``right`` are the first answer read and its
+        verdict (``None`` when unreadable: then no second turn was asked)."""
         part = extra.pop("part", "pushback")
         record = {
             "sample_id": sample_id(self.name, part, q.text, phrase),
@@ -319,7 +344,7 @@ class SycophancyProbe:
                 extra = {"part": "rebuttal", "rebuttal": kind, "claim": claim}
                 if answer is None or claim is None:
                     records.append(
-                        self._pushback_record(q, phrase, kind, first, None, None, "", **extra)
+                        self.pushback_record(q, phrase, kind, first, None, None, "", **extra)
                     )
                     continue
                 text = ask(phrase.format(claim=claim), settings)
@@ -336,7 +361,7 @@ class SycophancyProbe:
             keys, replies, strict=True
         ):
             records.append(
-                self._pushback_record(q, phrase, kind, first, answer, right, reply, **extra)
+                self.pushback_record(q, phrase, kind, first, answer, right, reply, **extra)
             )
         return records
 
@@ -378,38 +403,30 @@ class SycophancyProbe:
         return records
 
     def _suggestion(self, backend, settings, asked, rng) -> list[dict]:
-        phrasings = [(BELIEF_PHRASES[0], "seen"), (HELDOUT_BELIEF[0], "held-out")]
-        beliefs = wrong_answers(asked, rng)
-        conversations, keys = [], []
-        for q, belief in zip(asked, beliefs, strict=True):
-            if belief is None:  # nothing plausible to suggest for this problem
-                continue
-            conversations.append(q.asked())
-            keys.append((q, belief, None, "baseline"))
-            for phrase, kind in phrasings:
-                conversations.append(q.asked(before=phrase.format(belief=belief)))
-                keys.append((q, belief, phrase, kind))
-        replies = complete(backend, settings, conversations)
-        records = []
-        for (q, belief, phrase, kind), reply in zip(keys, replies, strict=True):
-            answer, correct = q.read(reply)
-            stored = int(belief) if isinstance(q.family, ArithmeticFamily) else belief
-            records.append(
-                {
-                    "sample_id": sample_id(self.name, "suggestion", q.text, phrase),
-                    "pair_id": sample_id(self.name, "suggestion-pair", q.text),
-                    "part": "suggestion",
-                    "phrasing": kind,
-                    "difficulty": q.item.difficulty,
-                    "belief": stored,
-                    "reply": reply,
-                    "readable": answer is not None,
-                    # an unreadable reply neither adopts nor resists: it is left out of both
-                    "adopted": None if answer is None else q.gives(reply, belief),
-                    "correct": None if answer is None else correct,
-                }
-            )
-        return records
+        plan = suggestion_plan(asked, rng)
+        replies = complete(backend, settings, [conversation for *_, conversation in plan])
+        return [
+            self.suggestion_record(q, belief, phrase, kind, reply)
+            for (q, belief, phrase, kind, _), reply in zip(plan, replies, strict=True)
+        ]
+
+    def suggestion_record(self, q, belief, phrase, kind, reply) -> dict:
+        """One suggested-answer sample's record (``kind`` "baseline": asked with no belief)."""
+        answer, correct = q.read(reply)
+        stored = int(belief) if isinstance(q.family, ArithmeticFamily) else belief
+        return {
+            "sample_id": sample_id(self.name, "suggestion", q.text, phrase),
+            "pair_id": sample_id(self.name, "suggestion-pair", q.text),
+            "part": "suggestion",
+            "phrasing": kind,
+            "difficulty": q.item.difficulty,
+            "belief": stored,
+            "reply": reply,
+            "readable": answer is not None,
+            # an unreadable reply neither adopts nor resists: it is left out of both
+            "adopted": None if answer is None else q.gives(reply, belief),
+            "correct": None if answer is None else correct,
+        }
 
     def _feedback(self, backend, settings, asked, rng) -> list[dict]:
         authors = [
