@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from helpers import assert_one_line_error, ripeness
+from ripeness.errors import RipenessError
 from ripeness.records.benchmarks import BenchmarkFigure, read_benchmarks
+from ripeness.report.benchmarks import import_benchmarks
 from ripeness.stats import wilson_interval
 
 pytestmark = pytest.mark.slow
@@ -107,7 +109,7 @@ def bench(default_model_dir, tmp_path_factory):
 def _problems(n):
     from ripeness import get_family
 
-    items = get_family("arithmetic").generate(n, seed=5, difficulties=[2, 3], split="test")
+    items = get_family("arithmetic").generate(n, seed=5, difficulties=[2, 3], split="heldout")
     return [(item.prompt, item.answer) for item in items]
 
 
@@ -160,8 +162,8 @@ def _run_inspect(models, problems, out):
     task = Task(dataset=samples, solver=generate(), scorer=match(location="end", numeric=True),
                 name="sums")  # fmt: skip
     for path in models.values():
-        logs = eval(task, model=f"hf/{path}", model_args={"device": "cpu"}, log_dir=str(out),
-                    max_tokens=48, temperature=0.0, display="none")  # fmt: skip
+        logs = eval(task, model=f"hf/{path}", model_args={"device": "cpu", "do_sample": False},
+                    log_dir=str(out), max_tokens=48, display="none")  # fmt: skip
         assert logs[0].status == "success", logs[0].error
 
 
@@ -237,13 +239,14 @@ def test_a_malformed_or_unmatched_file_is_one_line_and_loses_nothing(bench, tmp_
     data = json.loads(results.read_text())
     data["config"]["model_args"] = "pretrained=/models/merged-final,dtype=float32"
     results.write_text(json.dumps(data))
-    assert_one_line_error(ripeness("report", str(run), "--benchmarks", str(elsewhere)),
-                          str(results), "--map merged-final=STEP")  # fmt: skip
+    with pytest.raises(RipenessError) as caught:
+        import_benchmarks(run, elsewhere)
+    assert str(results) in str(caught.value) and "--map merged-final=STEP" in str(caught.value)
+    assert "\n" not in str(caught.value)
     assert (run / "benchmarks.jsonl").read_text() == before
-    assert_one_line_error(
-        ripeness("report", str(run), "--benchmarks", str(elsewhere), "--map", "merged-final=3"),
-        "no checkpoint at step 3",
-    )
+    with pytest.raises(RipenessError, match="no checkpoint at step 3"):
+        import_benchmarks(run, elsewhere, {"merged-final": 3})
+    assert (run / "benchmarks.jsonl").read_text() == before
 
 
 def imported(run, out):
@@ -296,20 +299,22 @@ def test_select_takes_a_benchmark_as_objective_and_says_its_figure_is_a_selectio
     shutil.copytree(run, copy)
     config = copy / "config.toml"
     name = f"lm-eval:{TASK}/{LENIENT}"
-    text = config.read_text().replace("[select]\n", f'[select]\nobjective = "{name}"\n', 1)
-    config.write_text(text.replace(str(run), str(copy)))
+    text = config.read_text()
+    assert 'objective = "heldout gold"' in text  # the run's config keeps the default
+    config.write_text(text.replace('objective = "heldout gold"', f'objective = "{name}"'))
     done = ripeness("select", str(copy), "--json", "--quiet", timeout=600)
     assert done.returncode in (0, 3), done.stderr[-2000:]
     selection = json.loads(done.stdout)
     best = max((2, 4), key=lambda s: (figures[(name, s)].value, -s))
-    assert selection["chosen_step"] == best
+    assert selection["chosen_step"] == best, selection["reasons"]
     chosen = figures[(name, best)]
     assert f"chosen for the highest {name}, {chosen.percent()}" in selection["reasons"][0]
     assert "is a selection figure" in selection["reasons"][0]
     # as a limit: a least score above every checkpoint's figure vetoes them all
     above = max(f.value for (b, _), f in figures.items() if b == name) + 0.01
-    text = config.read_text().replace(f'objective = "{name}"\n', "")
-    config.write_text(text + f'\n[select.benchmark_limits]\n"{name}" = {above}\n')
+    config.write_text(
+        text.replace("benchmark_limits = {  }", f'benchmark_limits = {{ "{name}" = {above} }}')
+    )
     vetoed = json.loads(ripeness("select", str(copy), "--json", "--quiet", timeout=600).stdout)
     assert vetoed["chosen"] is None
     assert all(f"{name}" in c["vetoes"][0] for c in vetoed["candidates"] if c["step"] > 0)

@@ -119,14 +119,14 @@ def benchmarks_section(selection: Selection, records: dict[str, list[dict]]) -> 
         "signal worsened significantly.</p>"
     )
     return (
-        "<h2>Benchmarks and use</h2><p>The benchmarks you imported (lm-eval, Inspect; "
+        "<section id=benchmarks-and-use><h2>Benchmarks and use</h2><p>The benchmarks you imported (lm-eval, Inspect; "
         "intervals recomputed from their samples where the files hold them) beside the "
         "usability signals Ripeness measured, per checkpoint, each with its 95% interval and "
         "n; comparisons with the starting model are paired by sample where both have samples."
         f"</p><table id=benchmarks>{head}</tr>{''.join(rows)}</table>"
         f"<figure id=benchmarks-figure>{svg}<figcaption>Solid: benchmarks; dashed: usability "
         "signals (held-out gold: higher is better; the others: lower is better). Bars are 95% "
-        f"intervals.</figcaption></figure>{verdict}"
+        f"intervals.</figcaption></figure>{verdict}</section>"
     )
 
 
