@@ -119,7 +119,8 @@ def benchmarks_section(selection: Selection, records: dict[str, list[dict]]) -> 
         "signal worsened significantly.</p>"
     )
     return (
-        "<section id=benchmarks-and-use><h2>Benchmarks and use</h2><p>The benchmarks you imported (lm-eval, Inspect; "
+        "<section id=benchmarks-and-use><h2>Benchmarks and use</h2>"
+        "<p>The benchmarks you imported (lm-eval, Inspect; "
         "intervals recomputed from their samples where the files hold them) beside the "
         "usability signals Ripeness measured, per checkpoint, each with its 95% interval and "
         "n; comparisons with the starting model are paired by sample where both have samples."

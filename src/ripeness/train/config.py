@@ -299,6 +299,12 @@ class TrainConfig:
                 f"config: select.objective {objective!r} is neither {HELDOUT_GOLD_OBJECTIVE!r} "
                 'nor an imported benchmark ("lm-eval:TASK/METRIC,FILTER", "inspect:TASK/SCORER")'
             )
+        odd = [k for k in self.select.benchmark_limits if not k.startswith(BENCHMARK_TOOLS)]
+        if odd:
+            raise RipenessError(
+                f"config: select.benchmark_limits names {odd[0]!r}, not an imported benchmark "
+                '("lm-eval:TASK/METRIC,FILTER" or "inspect:TASK/SCORER")'
+            )
         unknown_probes = set(self.select.probes) - set(PROBE_NAMES)
         if unknown_probes:
             raise RipenessError(
