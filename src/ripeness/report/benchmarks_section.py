@@ -86,14 +86,16 @@ def _cell(figure) -> str:
     return f"{value} <span class=score>{escape(rest)}</span>"
 
 
-def benchmarks_section(selection: Selection, records: dict[str, list[dict]]) -> str:
-    """The section ("" when the run has no imported benchmark)."""
+def benchmarks_section(selection: Selection, store) -> str:
+    """The section ("" when the run has no imported benchmark); ``store``: the run's probe
+    store, whose held-out records pair gold and the hack rate."""
     names = sorted({n for a in selection.assessments for n in a.benchmarks})
     if not names:
         return ""
+    records = heldout_records(selection, store)
     uses = [GOLD_SIGNAL, *SIGNALS]
     head = "<tr><th>checkpoint</th><th>step</th>" + "".join(
-        f"<th>{escape(n)}</th>" for n in names + uses
+        f"<th>{escape(n).replace('/', '/<br>')}</th>" for n in names + uses
     )
     rows, series = [], {n: [] for n in names + uses}
     for a in selection.assessments:

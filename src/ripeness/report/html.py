@@ -16,7 +16,7 @@ from ripeness.records.run import ALL_TRUNCATED, HELDOUT_GOLD, HELDOUT_PROXY, Run
 from ripeness.report import plots
 from ripeness.report.assess import assess_run
 from ripeness.report.benchmarks import import_benchmarks
-from ripeness.report.benchmarks_section import benchmarks_section, heldout_records
+from ripeness.report.benchmarks_section import benchmarks_section
 from ripeness.report.decision import write_selection
 from ripeness.report.page import STYLE, escape
 from ripeness.report.questions import probe_task
@@ -78,7 +78,7 @@ def render(run_dir: Path | RunView, selection: Selection) -> str:
             _sycophancy_table(selection, summaries, config),
             _trends_section(selection, limits),
             _pareto_section(selection, limits),
-            benchmarks_section(selection, heldout_records(selection, store)),
+            benchmarks_section(selection, store),
             _samples_section(selection, store),
             _footer(run),
         ]
