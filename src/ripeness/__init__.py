@@ -93,6 +93,9 @@ _EXPORTS = {
     "select_checkpoint": "ripeness.report.select",
     "review_alarm": "ripeness.report.alarm_review",
     "write_report": "ripeness.report.html",
+    "import_benchmarks": "ripeness.report.benchmarks",
+    "BenchmarkFigure": "ripeness.records.benchmarks",
+    "read_benchmarks": "ripeness.records.benchmarks",
     # studies
     "SycophancyExperiment": "ripeness.feedback.experiment",
     "run_experiment": "ripeness.feedback.experiment",

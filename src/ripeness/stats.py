@@ -427,3 +427,12 @@ def one_sided_p_means(before: Sequence[float], after: Sequence[float]) -> float:
     se = math.sqrt(spread(before) / len(before) + spread(after) / len(after)) or 1e-12
     difference = sum(before) / len(before) - sum(after) / len(after)
     return 1 - NormalDist().cdf(difference / se)
+
+
+def unpaired_difference_p(a: float, se_a: float, b: float, se_b: float) -> float:
+    """Two-sided z-test p-value that two independent estimates differ, from their standard
+    errors (for figures that come without their samples, so cannot be paired)."""
+    se = math.sqrt(se_a * se_a + se_b * se_b)
+    if se == 0:
+        return 1.0 if a == b else 0.0
+    return 2 * (1 - NormalDist().cdf(abs(b - a) / se))

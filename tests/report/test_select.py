@@ -169,3 +169,24 @@ def test_report_figures_come_from_the_confirmation_split_not_the_choice():
     selection = decide([base, a, b], SelectSection(), heldout)
     report_figures(selection, heldout, {})
     assert selection.figures_from == "heldout" and "selection figure" in selection.reasons[1]
+
+
+def test_a_benchmark_objective_or_limit_must_name_an_imported_benchmark():
+    from ripeness.train.config import _build
+
+    with pytest.raises(RipenessError, match="select.objective 'gsm8k'"):
+        _build(TrainConfig, {"select": {"objective": "gsm8k"}}).validate()
+    with pytest.raises(RipenessError, match="benchmark_limits names 'acc'"):
+        _build(TrainConfig, {"select": {"benchmark_limits": {"acc": 0.3}}}).validate()
+    config = _build(
+        TrainConfig,
+        {"select": {"objective": "lm-eval:gsm8k/exact_match,strict-match",
+                    "benchmark_limits": {"inspect:t/match": 1}}},
+    ).validate()  # fmt: skip
+    assert config.select.benchmark_limits == {"inspect:t/match": 1.0}
+    import tomllib
+
+    from ripeness.train.config import dump_config
+
+    again = _build(TrainConfig, tomllib.loads(dump_config(config))).validate()  # as runs keep it
+    assert again.select == config.select

@@ -13,6 +13,14 @@ from ripeness.errors import RipenessError, positive
 RAY_OPTION = typer.Option(
     "--ray", help="Assess one checkpoint per Ray task (a local Ray unless --ray-address)."
 )
+BENCHMARKS_OPTION = typer.Option(
+    "--benchmarks",
+    help="A folder of lm-eval results (results_*.json, samples_*.jsonl) or Inspect logs "
+    "(.eval, .json) run on the run's checkpoints: shown beside use, kept in the run.",
+)
+MAP_OPTION = typer.Option(
+    "--map", help="NAME=STEP,... for benchmark files whose model path names no checkpoint."
+)
 RAY_ADDRESS_OPTION = typer.Option(
     "--ray-address",
     help="A Ray cluster to assess on (auto, ray://HOST:10001); implies --ray.",
@@ -32,16 +40,24 @@ def report_command(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     ray: Annotated[bool, RAY_OPTION] = False,
     ray_at: Annotated[str | None, RAY_ADDRESS_OPTION] = None,
+    benchmarks: Annotated[Path | None, BENCHMARKS_OPTION] = None,
+    mapping: Annotated[str, MAP_OPTION] = "",
 ) -> None:
     """Probe the run's checkpoints, select one, and write a self-contained HTML report."""
     from ripeness.display import print_selection
     from ripeness.progress import console, quiet_libraries
     from ripeness.report.decision import recorded_run
     from ripeness.report.html import write_report
+    from ripeness.report.imported import parse_steps
 
     quiet_libraries()
     path, selection = write_report(
-        recorded_run(run), out, show_progress=not quiet, ray_address=ray_address(ray, ray_at)
+        recorded_run(run),
+        out,
+        show_progress=not quiet,
+        ray_address=ray_address(ray, ray_at),
+        benchmarks=benchmarks,
+        mapping=parse_steps(mapping, "--map"),
     )
     print_selection(selection, console)
     console.print(f"report: {path}")
@@ -107,6 +123,8 @@ def assess_command(
         int, typer.Option(help="Assess checkpoints every this many steps (plus the last).")
     ] = 1,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    benchmarks: Annotated[Path | None, BENCHMARKS_OPTION] = None,
+    mapping: Annotated[str, MAP_OPTION] = "",
 ) -> None:
     """Assess another trainer's checkpoints: held-out gold vs proxy, probes, selection, report."""
     from ripeness.display import print_selection
@@ -139,6 +157,8 @@ def assess_command(
         probe_task=probe_task,
     )
     run.close()
-    path, selection = report_imported(run.path, show_progress=not quiet)
+    path, selection = report_imported(
+        run.path, not quiet, benchmarks, parse_steps(mapping, "--map")
+    )
     print_selection(selection, console)
     console.print(f"report: {path}")

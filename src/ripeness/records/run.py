@@ -11,6 +11,7 @@ Layout::
       base_model/        the embedded starting model, saved beside its checkpoints
       probes.sqlite      probe and assessment records by label (``ripeness report``)
       selection.json     the checkpoint to ship and why (``ripeness select``, ``report``)
+      benchmarks.jsonl   the users' lm-eval / Inspect figures per checkpoint (``--benchmarks``)
       report.html        the report page
 
 SQLite because every tool opens it (pandas, DuckDB, Datasette, the sqlite3 shell), it survives
@@ -142,6 +143,7 @@ class RunDirectory:
     BASE_MODEL = "base_model"  # the embedded starting model (a real one stays where it is)
     PROBES = PROBES
     SELECTION = "selection.json"
+    BENCHMARKS = "benchmarks.jsonl"
     REPORT = "report.html"
 
     # -- files --------------------------------------------------------------------------
@@ -153,6 +155,7 @@ class RunDirectory:
     base_model_path = _File(BASE_MODEL)
     probes_path = _File(PROBES)
     selection_path = _File(SELECTION)
+    benchmarks_path = _File(BENCHMARKS)
     report_path = _File(REPORT)
 
     def __init__(self, path: Path) -> None:

@@ -15,6 +15,8 @@ from ripeness.records.probes import ProbeStore
 from ripeness.records.run import ALL_TRUNCATED, HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory
 from ripeness.report import plots
 from ripeness.report.assess import assess_run
+from ripeness.report.benchmarks import import_benchmarks
+from ripeness.report.benchmarks_section import benchmarks_section
 from ripeness.report.decision import write_selection
 from ripeness.report.page import STYLE, escape
 from ripeness.report.questions import probe_task
@@ -36,10 +38,15 @@ def write_report(
     out: Path | None = None,
     show_progress: bool = True,
     ray_address: str | None = None,
+    benchmarks: Path | None = None,
+    mapping: dict[str, int] | None = None,
 ):
-    """Assess what is not yet assessed (on Ray at ``ray_address`` if given), select, and
-    write the HTML; return (path, selection). The run is opened once, for all three."""
+    """Import the benchmark figures under ``benchmarks`` (lm-eval, Inspect; ``mapping``: model
+    or file name -> step), assess what is not yet assessed (on Ray at ``ray_address`` if
+    given), select, and write the HTML; return (path, selection). The run is opened once."""
     with open_view(run_dir) as view:
+        if benchmarks is not None:
+            import_benchmarks(view, benchmarks, mapping)
         assess_run(view, show_progress=show_progress, ray_address=ray_address)
         selection = select_and_confirm(view, show_progress)
         out = out or view.run.report_path
@@ -71,6 +78,7 @@ def render(run_dir: Path | RunView, selection: Selection) -> str:
             _sycophancy_table(selection, summaries, config),
             _trends_section(selection, limits),
             _pareto_section(selection, limits),
+            benchmarks_section(selection, store),
             _samples_section(selection, store),
             _footer(run),
         ]

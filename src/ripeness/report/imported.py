@@ -41,6 +41,7 @@ from ripeness.records.jsonl import read_jsonl
 from ripeness.records.probes import ProbeStore
 from ripeness.records.run import HELDOUT_GOLD, HELDOUT_PROXY, RunDirectory, outcome_bits
 from ripeness.report.assess import assess_run
+from ripeness.report.benchmarks import import_benchmarks
 from ripeness.report.html import write_report
 from ripeness.report.view import RunView
 from ripeness.stats import Rate
@@ -84,13 +85,14 @@ def find_checkpoints(folder: Path, steps: Mapping[str, int] | None = None) -> di
     return found
 
 
-def parse_steps(text: str) -> dict[str, int]:
-    """``"merged_a=100,merged_b=200"`` -> ``{"merged_a": 100, "merged_b": 200}``."""
+def parse_steps(text: str, flag: str = "--steps") -> dict[str, int]:
+    """``"merged_a=100,merged_b=200"`` -> ``{"merged_a": 100, "merged_b": 200}`` (``flag``:
+    the option it came from, named in the error)."""
     mapping = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, step = part.partition("=")
         if not name or not step.strip().isdigit():
-            raise RipenessError(f"--steps takes NAME=STEP,NAME=STEP; got {part!r}")
+            raise RipenessError(f"{flag} takes NAME=STEP,NAME=STEP; got {part!r}")
         mapping[name.strip()] = int(step)
     return mapping
 
@@ -262,10 +264,18 @@ def record_assessed_heldout(run: RunDirectory, store: ProbeStore | None = None) 
             store.close()
 
 
-def report_imported(run_dir: Path, show_progress: bool = True):
+def report_imported(
+    run_dir: Path,
+    show_progress: bool = True,
+    benchmarks: Path | None = None,
+    mapping: dict[str, int] | None = None,
+):
     """Assess an imported run's checkpoints, keep their held-out figures as its evaluations,
-    then select and write the report; return (page, selection)."""
+    then select and write the report (with the benchmark figures under ``benchmarks``);
+    return (page, selection)."""
     with RunView(run_dir) as view:
+        if benchmarks is not None:
+            import_benchmarks(view, benchmarks, mapping)  # a bad file stops before assessing
         assess_run(view, show_progress=show_progress)
         record_assessed_heldout(view.run, view.store)
         return write_report(view, show_progress=show_progress)

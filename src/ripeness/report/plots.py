@@ -246,3 +246,26 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, flo
 def svg_is_plot(svg: str) -> bool:
     """A cheap sanity check the tests use: an SVG with drawn paths in it."""
     return svg.startswith("<svg") and len(re.findall(r"<path", svg)) > 3
+
+
+def benchmarks_and_use(
+    series: dict[str, list[tuple[int, float, float, float]]], benchmarks: set[str]
+) -> str:
+    """Every benchmark (solid) and usability signal (dashed) by step on one axis:
+    ``series[name]`` is ``[(step, value, low, high), ...]``; a NaN bound draws no bar."""
+    import math
+
+    fig, (ax,) = new_figure(8.0, 3.8)
+    for name, points in series.items():
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        errors = [
+            [p[1] - p[2] if math.isfinite(p[2]) else 0.0 for p in points],
+            [p[3] - p[1] if math.isfinite(p[3]) else 0.0 for p in points],
+        ]
+        style = "o-" if name in benchmarks else "s--"
+        ax.errorbar(xs, ys, yerr=errors, fmt=style, capsize=3, ms=4, label=name, alpha=0.9)
+    ax.set(xlabel="step", ylabel="score / rate")
+    ax.set_title("Benchmarks and use, by checkpoint", fontsize=10)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return svg_of(fig)

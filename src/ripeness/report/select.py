@@ -36,11 +36,13 @@ from pathlib import Path
 
 from ripeness.errors import RipenessError
 from ripeness.evaluation import CONFIRMATION_PROBE, HELDOUT_PROBE
+from ripeness.records.benchmarks import BenchmarkFigure
 from ripeness.report.assess import confirm_candidates
+from ripeness.report.benchmarks import run_benchmarks
 from ripeness.report.candidates import Candidate, chosen_candidates
 from ripeness.report.view import RunView, open_view
 from ripeness.stats import PairedComparison, Rate, paired_rates, wilson_interval
-from ripeness.train.config import SelectSection
+from ripeness.train.config import HELDOUT_GOLD_OBJECTIVE, SelectSection
 
 # signal name -> (the (probe, figure) pairs whose largest value is the signal, config limit
 # field); a figure is read on the phrasings the warm start saw (its " (seen)" form: for
@@ -86,6 +88,7 @@ class Assessment:
     vetoes: list[str] = field(default_factory=list)
     undecided: list[str] = field(default_factory=list)  # limits an interval straddles
     hack: Rate | None = None
+    benchmarks: dict[str, BenchmarkFigure] = field(default_factory=dict)  # imported, by name
 
     @property
     def eligible(self) -> bool:
@@ -96,6 +99,16 @@ class Assessment:
             and not self.vetoes
             and not self.undecided
         )
+
+    def objective(self, policy: SelectSection) -> float | None:
+        """What the pick maximises for this checkpoint: held-out gold, or the benchmark the
+        policy names (its sign turned where lower is better); None where it has none."""
+        if policy.objective == HELDOUT_GOLD_OBJECTIVE:
+            return self.gold.value if self.gold is not None else None
+        figure = self.benchmarks.get(policy.objective)
+        if figure is None:
+            return None
+        return figure.value if figure.higher_is_better else -figure.value
 
 
 @dataclass
@@ -131,6 +144,10 @@ class Selection:
                     "signals": {k: v.as_dict() for k, (_, v) in a.signals.items()},
                     "vetoes": a.vetoes,
                     "undecided": a.undecided,
+                    "benchmarks": {
+                        name: {k: f.as_dict()[k] for k in ("value", "low", "high", "n", "interval")}
+                        for name, f in a.benchmarks.items()
+                    },
                 }
                 for a in self.assessments
             ],
@@ -194,10 +211,43 @@ def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -
     return gold, signals, vetoes, undecided
 
 
-def _assessment(candidate: Candidate, summary: dict, policy: SelectSection) -> Assessment:
+def benchmark_limits(
+    benchmarks: dict[str, BenchmarkFigure], policy: SelectSection
+) -> tuple[list[str], list[str]]:
+    """(vetoes, undecided) from ``[select.benchmark_limits]``: the least each benchmark must
+    score, met only when its whole interval lies at or above it; the objective's benchmark
+    must be there too."""
+    vetoes: list[str] = []
+    undecided: list[str] = []
+    wanted = dict(policy.benchmark_limits)
+    if policy.objective != HELDOUT_GOLD_OBJECTIVE:
+        wanted.setdefault(policy.objective, None)
+    for name, least in wanted.items():
+        figure = benchmarks.get(name)
+        if figure is None:
+            undecided.append(f"no {name} figure is imported for it (`--benchmarks DIR`)")
+        elif least is None:
+            continue
+        elif figure.value < least:
+            vetoes.append(f"{name} {figure.percent()} is below the limit {least:g}")
+        elif figure.interval == "none" or figure.low < least:
+            undecided.append(
+                f"{name} {figure.percent()}: its interval reaches below the limit {least:g}, "
+                "not enough evidence that it is met"
+            )
+    return vetoes, undecided
+
+
+def _assessment(
+    candidate: Candidate, summary: dict, policy: SelectSection, benchmarks: dict | None = None
+) -> Assessment:
     gold, signals, vetoes, undecided = assess_signals(summary, policy)
     hack = Rate.from_dict(summary.get(HELDOUT_PROBE, {}).get("hack rate"))
-    return Assessment(candidate, gold, signals, vetoes, undecided, hack)
+    benchmarks = benchmarks or {}
+    if candidate.step > 0:
+        more_vetoes, more_undecided = benchmark_limits(benchmarks, policy)
+        vetoes, undecided = vetoes + more_vetoes, undecided + more_undecided
+    return Assessment(candidate, gold, signals, vetoes, undecided, hack, benchmarks)
 
 
 def select_checkpoint(run_dir: Path | RunView, unconfirmed_why: str = "") -> Selection:
@@ -215,11 +265,15 @@ def select_checkpoint(run_dir: Path | RunView, unconfirmed_why: str = "") -> Sel
             )
         store = view.store
         assessed = set(store.labels())
+        imported = run_benchmarks(view)
         assessments = [
-            _assessment(c, store.summary(c.label), config.select)
+            _assessment(
+                c, store.summary(c.label), config.select,
+                {name: by_step[c.step] for name, by_step in imported.items() if c.step in by_step},
+            )
             for c in candidates
             if c.label in assessed
-        ]
+        ]  # fmt: skip
         if not assessments:
             raise RipenessError(
                 f"no checkpoint of {view.path} is assessed; `ripeness report {view.path}` does it"
@@ -310,13 +364,24 @@ def decide(
             reasons.append(f"{a.candidate.label}: " + "; ".join(why or ["not assessed"]))
         headline = "Ship nothing: the proxy's gain is all hack" if hack else "Ship nothing"
         return Selection(None, assessments, reasons, headline=headline)
-    chosen = max(eligible, key=lambda a: (a.gold.value, -a.candidate.step))
+    chosen = max(eligible, key=lambda a: (a.objective(policy), -a.candidate.step))
     c = chosen.candidate
-    reasons.append(
-        f"Ship {c.label} (step {c.step}): chosen for the highest held-out gold accuracy on the "
-        f"selection split, {chosen.gold.percent()}, among the {len(eligible)} of "
-        f"{len(checkpoints)} assessed checkpoints shown within every limit."
-    )
+    if policy.objective == HELDOUT_GOLD_OBJECTIVE:
+        reasons.append(
+            f"Ship {c.label} (step {c.step}): chosen for the highest held-out gold accuracy on "
+            f"the selection split, {chosen.gold.percent()}, among the {len(eligible)} of "
+            f"{len(checkpoints)} assessed checkpoints shown within every limit."
+        )
+    else:
+        figure = chosen.benchmarks[policy.objective]
+        best = "highest" if figure.higher_is_better else "lowest"
+        reasons.append(
+            f"Ship {c.label} (step {c.step}): chosen for the {best} {policy.objective}, "
+            f"{figure.percent()}, among the {len(eligible)} of {len(checkpoints)} assessed "
+            "checkpoints shown within every limit. That figure is a selection figure: the "
+            "benchmark chose this checkpoint, so its score there is the best of several and "
+            f"biased upwards; its held-out gold on the selection split is {chosen.gold.percent()}."
+        )
     for name, (figure, value) in chosen.signals.items():
         limit = getattr(policy, SIGNALS[name][1])
         reasons.append(

@@ -38,6 +38,9 @@ from ripeness.options import (
     parse_choice,
 )
 
+HELDOUT_GOLD_OBJECTIVE = "heldout gold"  # [select] objective: the run's own held-out gold
+BENCHMARK_TOOLS = ("lm-eval:", "inspect:")  # the prefixes of imported benchmarks' names
+
 
 def option(default: Any = dataclasses.MISSING, help: str = "", factory: Any = None) -> Any:
     """A config field with its help text (``--print-config`` prints it as a comment), as
@@ -211,6 +214,16 @@ class SelectSection:
         "adopted wrong suggestions and accepted false premises",
     )
     max_padding: float = option(0.50, "limit: needless re-checks of problems already solved")
+    objective: str = option(
+        HELDOUT_GOLD_OBJECTIVE,
+        'what the pick maximises: "heldout gold", or an imported benchmark such as '
+        '"lm-eval:gsm8k/exact_match,strict-match" (`ripeness report RUN --benchmarks DIR`)',
+    )
+    benchmark_limits: dict[str, float] = option(
+        help="limits: the least each imported benchmark must score, e.g. "
+        '{ "inspect:mytask/match" = 0.3 } (met when its whole interval lies above)',
+        factory=dict,
+    )
 
 
 @dataclass
@@ -293,6 +306,18 @@ class TrainConfig:
                 f"config: select.sycophancy_parts has {', '.join(sorted(unknown_parts))}; "
                 f"choose from {', '.join(SYCOPHANCY_PARTS)}"
             )
+        objective = self.select.objective
+        if objective != HELDOUT_GOLD_OBJECTIVE and not objective.startswith(BENCHMARK_TOOLS):
+            raise RipenessError(
+                f"config: select.objective {objective!r} is neither {HELDOUT_GOLD_OBJECTIVE!r} "
+                'nor an imported benchmark ("lm-eval:TASK/METRIC,FILTER", "inspect:TASK/SCORER")'
+            )
+        odd = [k for k in self.select.benchmark_limits if not k.startswith(BENCHMARK_TOOLS)]
+        if odd:
+            raise RipenessError(
+                f"config: select.benchmark_limits names {odd[0]!r}, not an imported benchmark "
+                '("lm-eval:TASK/METRIC,FILTER" or "inspect:TASK/SCORER")'
+            )
         unknown_probes = set(self.select.probes) - set(PROBE_NAMES)
         if unknown_probes:
             raise RipenessError(
@@ -316,7 +341,7 @@ class TrainConfig:
 
     def _limits(self) -> tuple[float, ...]:
         s = self.select
-        return (s.max_hack_rate, s.max_sycophancy, s.max_padding)
+        return (s.max_hack_rate, s.max_sycophancy, s.max_padding)  # benchmarks: any scale
 
     def run_dir(self) -> Path:
         return Path(self.run.out) / self.run.name
@@ -344,6 +369,11 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
             raise RipenessError(f"config: [{where}] must be a table, got {value!r}")
         return _build(kind, value, where)
     origin = typing.get_origin(kind)
+    if origin is dict:
+        key_kind, inner = typing.get_args(kind)
+        if not isinstance(value, dict):
+            raise RipenessError(f"config: [{where}] must be a table, got {value!r}")
+        return {str(k): _convert(v, inner, f"{where}.{k}") for k, v in value.items()}
     if origin is list:
         (inner,) = typing.get_args(kind)
         if not isinstance(value, list):
@@ -415,7 +445,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}"
+                                for k, v in value.items()) + " }"  # fmt: skip
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return repr(value)
