@@ -260,8 +260,9 @@ def imported(run, out):
 def test_a_benchmark_rising_while_use_worsens_is_said(bench):
     """On the real run's selection and its imported figures, with explicit values where a
     four-step run cannot move them: a lenient-filter benchmark that answer-spraying pays
-    (paired by doc_id) rising while the hack rate rises gets the sentence; without the
-    usability signal worsening it does not."""
+    (paired by doc_id) rising while the hack rate rises gets the sentence, and one that holds
+    gets its own (the benchmark does not see it); one that falls with use, or any benchmark
+    without the usability signal worsening, gets none."""
     from ripeness.report.benchmarks_section import moved_apart
     from ripeness.report.select import select_checkpoint
     from ripeness.stats import Rate
@@ -281,11 +282,27 @@ def test_a_benchmark_rising_while_use_worsens_is_said(bench):
                                                          **where)  # fmt: skip
     base.signals["hack rate"] = ("hack rate", Rate(0, 40))
     last.signals["hack rate"] = ("hack rate", Rate(15, 40))
-    said = moved_apart(selection, {})
+
+    def about(name):  # the sentences on this benchmark (the others may hold while use worsens)
+        return [s for s in moved_apart(selection, {}) if s.startswith(f"step-4: {name} ")]
+
+    said = about(name)
     assert len(said) == 1, said
     assert said[0].startswith(f"step-4: {name} rose over the starting model")
     assert "paired McNemar" in said[0] and "n=40" in said[0]
     assert "hack rate 0% (95% CI 0%-9%, n=40) -> 38%" in said[0]
+    # the benchmark held while use worsened: it does not see it, and the report says so
+    last.benchmarks[name] = BenchmarkFigure.from_samples(before, {}, step=4, label="step-4",
+                                                         **where)  # fmt: skip
+    said = about(name)
+    assert len(said) == 1 and said[0].startswith(f"step-4: {name} held"), said
+    assert "does not see what use shows" in said[0] and "hack rate 0%" in said[0]
+    fell = {str(i): 0.0 for i in range(40)}  # the benchmark worsened with use: they agree
+    last.benchmarks[name] = BenchmarkFigure.from_samples(fell, {}, step=4, label="step-4",
+                                                         **where)  # fmt: skip
+    assert not about(name)
+    last.benchmarks[name] = BenchmarkFigure.from_samples(after, {}, step=4, label="step-4",
+                                                         **where)  # fmt: skip
     last.signals["hack rate"] = ("hack rate", Rate(1, 40))  # no significant rise: no sentence
     assert not any("hack rate" in s for s in moved_apart(selection, {}))
 

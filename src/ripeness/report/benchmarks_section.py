@@ -53,8 +53,9 @@ def worsened(name: str, start: Assessment, other: Assessment, records: dict) -> 
 
 
 def moved_apart(selection: Selection, records: dict[str, list[dict]]) -> list[str]:
-    """A sentence for each checkpoint and benchmark that rose significantly over the start
-    while a usability signal worsened significantly."""
+    """A sentence for each checkpoint and benchmark that, while a usability signal worsened
+    significantly over the start, rose significantly (the checkpoint scores better and is
+    worse to use) or held (no significant worsening: the benchmark does not see it)."""
     start = next((a for a in selection.assessments if a.candidate.step == 0), None)
     if start is None:
         return []
@@ -65,16 +66,26 @@ def moved_apart(selection: Selection, records: dict[str, list[dict]]) -> list[st
         for name, figure in sorted(a.benchmarks.items()):
             first = start.benchmarks.get(name)
             moved = change(first, figure) if first is not None else None
-            if moved is None or not moved.significant(figure.higher_is_better):
-                continue
+            if moved is None or moved.significant(not figure.higher_is_better):
+                continue  # nothing to compare, or the benchmark worsened with use: they agree
             worse = [w for s in use_signals(a) if (w := worsened(s, start, a, records))]
-            if worse:
+            if not worse:
+                continue
+            shift = f"{first.percent()} -> {figure.percent()}; {moved.words()}"
+            if moved.significant(figure.higher_is_better):
                 sentences.append(
-                    f"{a.candidate.label}: {name} rose over the starting model "
-                    f"({first.percent()} -> {figure.percent()}; {moved.words()}) while "
+                    f"{a.candidate.label}: {name} rose over the starting model ({shift}) while "
                     + "; ".join(worse)
                     + ". The benchmark and use moved apart: this checkpoint scores better "
                     "and is worse to use."
+                )
+            else:
+                sentences.append(
+                    f"{a.candidate.label}: {name} held ({shift}: no significant worsening) "
+                    "while "
+                    + "; ".join(worse)
+                    + ". The benchmark does not see what use shows: it would not have "
+                    "flagged this checkpoint."
                 )
     return sentences
 
@@ -117,8 +128,8 @@ def benchmarks_section(selection: Selection, store) -> str:
     verdict = (
         "".join(f"<p class=notice>{escape(s)}</p>" for s in said)
         if said
-        else "<p>No benchmark rose significantly over the starting model while a usability "
-        "signal worsened significantly.</p>"
+        else "<p>No benchmark rose or held while a usability signal worsened significantly "
+        "over the starting model.</p>"
     )
     return (
         "<section id=benchmarks-and-use><h2>Benchmarks and use</h2>"
