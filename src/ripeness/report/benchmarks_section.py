@@ -15,7 +15,7 @@ from ripeness.evaluation import HELDOUT_PROBE
 from ripeness.report import plots
 from ripeness.report.benchmarks import change
 from ripeness.report.page import escape
-from ripeness.report.select import SIGNALS, Assessment, Selection, _paired
+from ripeness.report.select import SIGNALS, Assessment, Selection, paired_records
 from ripeness.stats import Rate, one_sided_p
 
 GOLD_SIGNAL = "held-out gold"
@@ -38,7 +38,7 @@ def worsened(name: str, start: Assessment, other: Assessment, records: dict) -> 
     key = {"held-out gold": "correct", "hack rate": "hacked"}.get(name)
     a, b = records.get(start.candidate.label), records.get(other.candidate.label)
     if key and a and b:
-        cmp = _paired(a, b, key)
+        cmp = paired_records(a, b, key)
         if cmp is not None:
             moved = cmp.difference < 0 if falls else cmp.difference > 0
             if moved and cmp.p_value < 0.05:

@@ -310,7 +310,7 @@ def select_and_confirm(run_dir: Path | RunView, show_progress: bool = True) -> S
 def _paired_on(records: dict[str, list[dict]], a: str, b: str, key: str = "correct"):
     if a not in records or b not in records:
         return None
-    return _paired(records[a], records[b], key)
+    return paired_records(records[a], records[b], key)
 
 
 def decide(
@@ -525,7 +525,10 @@ def _comparison(other: str, cmp: PairedComparison, split: str) -> str:
     )
 
 
-def _paired(before: list[dict], after: list[dict], key: str = "correct") -> PairedComparison | None:
+def paired_records(
+    before: list[dict], after: list[dict], key: str = "correct"
+) -> PairedComparison | None:
+    """``key`` (a 0/1 field) before and after, paired on the samples both hold (None: none)."""
     a = {r["sample_id"]: bool(r.get(key)) for r in before}
     b = {r["sample_id"]: bool(r.get(key)) for r in after}
     shared = sorted(a.keys() & b.keys())
