@@ -18,6 +18,14 @@ def test_bad_numbers():
     assert_one_line_error(ripeness("model", "init", "--max-difficulty", "0"), "difficulty")
     assert_one_line_error(ripeness("model", "eval", "x", "--per-level", "0"), "per-level")
     assert_one_line_error(ripeness("demo", "--learning-rate", "0"), "--learning-rate")
+    assert_one_line_error(ripeness("demo", "--model", "smollm2", "--steps", "0"), "--steps")
+
+
+def test_demo_on_a_model_that_is_not_there(tmp_path):
+    missing = tmp_path / "no-such-model"
+    result = ripeness("demo", "--model", str(missing), "--out", str(tmp_path / "demo"))
+    assert_one_line_error(result, "no model at", str(missing))
+    assert not (tmp_path / "demo" / "model").exists()  # nothing trained before the check
 
 
 def test_unwritable_output_folder(tmp_path):
