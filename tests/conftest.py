@@ -66,7 +66,7 @@ def smollm2_dir() -> Path:
 
 
 # what the cached warm start of SmolLM2 was built with; change it and the cache is rebuilt
-SMOLLM2_ZONE = {"examples": 300, "problems": 12, "samples": 2, "version": 1}
+SMOLLM2_ZONE = {"examples": 300, "problems": 12, "samples": 2, "version": 2}
 
 
 @pytest.fixture(scope="session")
@@ -75,11 +75,10 @@ def smollm2_zone_dir(smollm2_dir) -> Path:
     conversations, merged) by :func:`ripeness.train.zone.warm_start_into_zone`, cached outside
     the repo beside the SmolLM2 conversion and reused by later sessions (~5 min the first
     time)."""
-    from ripeness.demo import REAL_DIFFICULTIES, REAL_TEMPERATURE
+    from ripeness.demo import REAL_DIFFICULTIES, REAL_TEMPERATURE, real_warm_start_conversations
     from ripeness.models.sources import cache_root
     from ripeness.progress import quiet_libraries
     from ripeness.tasks.arithmetic import ArithmeticFamily
-    from ripeness.train.sft import WarmStartConfig, warm_start_dataset
     from ripeness.train.zone import warm_start_into_zone
 
     quiet_libraries()
@@ -88,18 +87,12 @@ def smollm2_zone_dir(smollm2_dir) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     family = ArithmeticFamily()
     heldout = family.generate(SMOLLM2_ZONE["problems"], 100, REAL_DIFFICULTIES, split="heldout")
-
-    def conversations(n, seed):
-        return warm_start_dataset(
-            WarmStartConfig(examples=n, difficulties=REAL_DIFFICULTIES, seed=seed)
-        )
-
     warm_start_into_zone(
         smollm2_dir,
         out,
         family,
         heldout,
-        conversations,
+        real_warm_start_conversations,
         examples=SMOLLM2_ZONE["examples"],
         max_rounds=1,
         samples=SMOLLM2_ZONE["samples"],

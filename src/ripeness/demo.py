@@ -203,6 +203,16 @@ def real_model_config(
     return config
 
 
+def real_warm_start_conversations(examples: int, seed: int):
+    """One warm-start round's conversations for a real model: the embedded model's mix
+    (``train.sft``) over train-split running sums of 1-3 steps."""
+    from ripeness.train.sft import WarmStartConfig, warm_start_dataset
+
+    return warm_start_dataset(
+        WarmStartConfig(examples=examples, difficulties=REAL_DIFFICULTIES, seed=seed)
+    )
+
+
 def into_the_zone(
     source: Path, model_dir: Path, examples: int, seed: int, show_progress: bool
 ) -> ZoneResult:
@@ -210,17 +220,11 @@ def into_the_zone(
     from ripeness.display import zone_table
     from ripeness.progress import console
     from ripeness.tasks.arithmetic import ArithmeticFamily
-    from ripeness.train.sft import WarmStartConfig, warm_start_dataset
     from ripeness.train.zone import warm_start_into_zone
 
     family = ArithmeticFamily()
     # problems of their own (seed + 100): the run's held-out set decides nothing here
     heldout = family.generate(30, seed + 100, REAL_DIFFICULTIES, split="heldout")
-
-    def conversations(n: int, round_seed: int):
-        return warm_start_dataset(
-            WarmStartConfig(examples=n, difficulties=REAL_DIFFICULTIES, seed=round_seed)
-        )
 
     def show(label, reading):
         console.print(zone_table(label, reading), soft_wrap=True)
@@ -230,7 +234,7 @@ def into_the_zone(
         model_dir,
         family,
         heldout,
-        conversations,
+        real_warm_start_conversations,
         examples=examples,
         temperature=REAL_TEMPERATURE,
         seed=seed,

@@ -73,22 +73,21 @@ def histogram_table(counts: dict[int, int], samples: int, band: tuple[float, flo
 
 
 def zone_table(label: str, reading: ZoneReading) -> Table:
-    """A held-out pass-rate histogram (as ``tasks filter`` shows it) with gold by difficulty:
+    """A held-out pass-rate histogram (``tasks filter``'s table) with gold by difficulty:
     whether the model sits in the 20-80% zone where GRPO has something to learn."""
-    from ripeness.stats import wilson_interval
+    from ripeness.train.zone import BAND
 
     verdict = "in the zone" if reading.in_band else "outside the 20-80% zone"
-    table = Table(title=f"{label}: held-out gold {reading.text()}, {verdict}")
-    table.add_column("solved", justify="right")
-    table.add_column("problems", justify="right")
-    table.add_column("")
-    widest = max(reading.histogram.values()) or 1
-    for k, count in reading.histogram.items():
-        table.add_row(f"{k}/{reading.samples}", str(count), "█" * round(30 * count / widest))
-    for difficulty, (successes, n) in reading.by_difficulty.items():
-        low, high = wilson_interval(successes, n)
+    table = histogram_table(reading.histogram, reading.samples, BAND)
+    table.title = f"{label}: held-out gold {reading.text()}, {verdict}"
+    for difficulty in reading.by_difficulty:
+        at = reading.at(difficulty)
+        low, high = at.interval
         table.add_row(
-            f"difficulty {difficulty}", f"{successes / n:.0%}", f"[{low:.0%}, {high:.0%}] n={n}"
+            f"difficulty {difficulty}",
+            f"{at.rate:.0%}",
+            f"[{low:.0%}, {high:.0%}] over {at.problems} problems",
+            "",
         )
     return table
 

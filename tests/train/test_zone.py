@@ -31,31 +31,33 @@ def test_reading_counts_each_problem_and_its_samples():
     assert reading.histogram == {0: 1, 1: 1, 2: 1, 3: 1}
     assert (reading.successes, reading.n, reading.problems) == (6, 12, 4)
     assert reading.rate == 0.5 and reading.in_band
-    assert reading.by_difficulty == {1: (2, 6), 2: (4, 6)}  # problems 0, 2 and 1, 3
+    assert reading.by_difficulty == {1: {0: 1, 1: 0, 2: 1, 3: 0}, 2: {0: 0, 1: 1, 2: 0, 3: 1}}
+    assert (reading.at(1).successes, reading.at(2).successes) == (2, 4)  # problems 0, 2; 1, 3
 
 
 def test_interval_takes_the_problem_as_the_unit():
-    # 30 problems, each solved 2 of 4 times: Wilson over 120 replies would be [41%, 59%];
-    # the problems agree exactly, so the interval is Wilson over 30 problems at 15 of 30
-    spread = ZoneReading(60, 120, 4, {0: 15, 1: 0, 2: 0, 3: 0, 4: 15})
-    low, high = spread.interval  # half the problems always right, half never: wide
+    # 30 problems, half solved 4 of 4 times and half never: Wilson over the 120 replies would
+    # be [41%, 59%]; a bootstrap over the problems is much wider
+    spread = ZoneReading(4, {0: 15, 1: 0, 2: 0, 3: 0, 4: 15})
+    assert (spread.successes, spread.n, spread.rate) == (60, 120, 0.5)
+    low, high = spread.interval
     assert low < 0.35 and high > 0.65
-    none = ZoneReading(0, 120, 4, {0: 30, 1: 0, 2: 0, 3: 0, 4: 0})
+    none = ZoneReading(4, {0: 30, 1: 0, 2: 0, 3: 0, 4: 0})  # all alike: Wilson over problems
     assert none.interval[0] == 0 and 0.1 < none.interval[1] < 0.12  # Wilson 0 of 30
     assert not none.in_band and "30 problems x 4 samples" in none.text()
 
 
 def test_card_round_trips_and_a_folder_without_one_is_not_reused(tmp_path):
     assert load_zone_card(tmp_path) is None
-    base = {"successes": 0, "n": 8, "samples": 2, "histogram": {"0": 4, "1": 0, "2": 0}}
-    after = {**base, "successes": 3, "histogram": {"0": 2, "1": 1, "2": 1},
-             "by_difficulty": {"1": [3, 8]}}  # fmt: skip
+    base = {"samples": 2, "histogram": {"0": 4, "1": 0, "2": 0}}
+    after = {**base, "histogram": {"0": 2, "1": 1, "2": 1},
+             "by_difficulty": {"1": {"0": 2, "1": 1, "2": 1}}}  # fmt: skip
     rounds = [{"examples": 10, "seconds": 1.5, "tokens": 700, "final_loss": 0.9,
                "reading": after}]  # fmt: skip
     (tmp_path / ZONE_CARD).write_text(json.dumps({"base": base, "rounds": rounds}))
     zone = load_zone_card(tmp_path)
     assert zone.reused and zone.base.rate == 0 and zone.reading.successes == 3
-    assert zone.reading.by_difficulty == {1: (3, 8)} and zone.seconds == 1.5
+    assert zone.reading.at(1).successes == 3 and zone.seconds == 1.5
 
 
 def test_smollm2_template_gains_markers_and_renders_the_same_text(smollm2_dir):

@@ -37,21 +37,32 @@ Sampler = Callable[[Sequence[list[Message]], int], list[list[str]]]
 
 @dataclass(frozen=True)
 class ZoneReading:
-    """Held-out gold of one model: problems by how many of ``samples`` replies were right."""
+    """Held-out gold of one model: problems by how many of ``samples`` replies were right
+    (``histogram``: k -> problems), overall and at each difficulty."""
 
-    successes: int
-    n: int
     samples: int
     histogram: dict[int, int]
-    by_difficulty: dict[int, tuple[int, int]] = field(default_factory=dict)
+    by_difficulty: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> int:
+        return sum(self.histogram.values())
+
+    @property
+    def successes(self) -> int:
+        return sum(k * count for k, count in self.histogram.items())
+
+    @property
+    def n(self) -> int:
+        """Replies read: problems x samples."""
+        return self.problems * self.samples
 
     @property
     def rate(self) -> float:
         return self.successes / self.n if self.n else 0.0
 
-    @property
-    def problems(self) -> int:
-        return sum(self.histogram.values())
+    def at(self, difficulty: int) -> ZoneReading:
+        return ZoneReading(self.samples, self.by_difficulty[difficulty])
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -76,13 +87,11 @@ class ZoneReading:
 
     @classmethod
     def from_dict(cls, data: dict) -> ZoneReading:
-        return cls(
-            data["successes"],
-            data["n"],
-            data["samples"],
-            {int(k): v for k, v in data["histogram"].items()},
-            {int(k): tuple(v) for k, v in data.get("by_difficulty", {}).items()},
-        )
+        def counts(histogram: dict) -> dict[int, int]:
+            return {int(k): v for k, v in histogram.items()}
+
+        by_difficulty = {int(d): counts(h) for d, h in data.get("by_difficulty", {}).items()}
+        return cls(data["samples"], counts(data["histogram"]), by_difficulty)
 
 
 @dataclass(frozen=True)
@@ -118,21 +127,13 @@ def read_zone(
     """Held-out gold of the model behind ``sample``: every item answered ``samples`` times."""
     rates = pass_rates(family, items, sample, samples)
     histogram = dict.fromkeys(range(samples + 1), 0)
-    by_difficulty: dict[int, list[int]] = {}
+    by_difficulty: dict[int, dict[int, int]] = {}
     for item, rate in zip(items, rates, strict=True):
         k = round(rate * samples)
         histogram[k] += 1
-        tally = by_difficulty.setdefault(item.difficulty, [0, 0])
-        tally[0] += k
-        tally[1] += samples
-    successes = sum(histogram[k] * k for k in histogram)
-    return ZoneReading(
-        successes,
-        len(items) * samples,
-        samples,
-        histogram,
-        {d: (s, n) for d, (s, n) in sorted(by_difficulty.items())},
-    )
+        at = by_difficulty.setdefault(item.difficulty, dict.fromkeys(range(samples + 1), 0))
+        at[k] += 1
+    return ZoneReading(samples, histogram, dict(sorted(by_difficulty.items())))
 
 
 def _card(result: ZoneResult) -> dict:
