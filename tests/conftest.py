@@ -1,4 +1,10 @@
-"""Shared fixtures: one small warm-started model per test session (about half a minute)."""
+"""Shared fixtures: one small warm-started model per test session (about half a minute).
+
+`make test` runs the tests in one pytest-xdist worker per core, each torch on one thread (set
+here, before torch loads, and inherited by the CLI subprocesses the tests start): the models
+are small enough that a second thread buys little, while a second worker doubles the work done.
+So a test sees the same numbers on 2 cores or 16, and session fixtures are built once per worker
+(the caches outside the repo are shared, under a lock)."""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +74,7 @@ def smollm2_dir() -> Path:
 
 
 # what the cached warm start of SmolLM2 was built with; change it and the cache is rebuilt
-SMOLLM2_ZONE = {"examples": 300, "problems": 12, "samples": 2, "version": 2}
+SMOLLM2_ZONE = {"examples": 300, "problems": 12, "samples": 2, "threads": 1, "version": 3}
 
 
 @pytest.fixture(scope="session")
@@ -75,16 +83,24 @@ def smollm2_zone_dir(smollm2_dir) -> Path:
     conversations, merged) by :func:`ripeness.train.zone.warm_start_into_zone`, cached outside
     the repo beside the SmolLM2 conversion and reused by later sessions (~5 min the first
     time)."""
-    from ripeness.demo import REAL_DIFFICULTIES, REAL_TEMPERATURE, real_warm_start_conversations
+    from filelock import FileLock
+
     from ripeness.models.sources import cache_root
     from ripeness.progress import quiet_libraries
-    from ripeness.tasks.arithmetic import ArithmeticFamily
-    from ripeness.train.zone import warm_start_into_zone
 
     quiet_libraries()
     key = "-".join(f"{k}{v}" for k, v in SMOLLM2_ZONE.items())
     out = cache_root() / "test-fixtures" / f"smollm2-zone-{key}"
     out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(out.with_name(out.name + ".lock")):  # one worker builds, the others wait
+        return _warm_start_smollm2(smollm2_dir, out)
+
+
+def _warm_start_smollm2(smollm2_dir: Path, out: Path) -> Path:
+    from ripeness.demo import REAL_DIFFICULTIES, REAL_TEMPERATURE, real_warm_start_conversations
+    from ripeness.tasks.arithmetic import ArithmeticFamily
+    from ripeness.train.zone import warm_start_into_zone
+
     family = ArithmeticFamily()
     heldout = family.generate(SMOLLM2_ZONE["problems"], 100, REAL_DIFFICULTIES, split="heldout")
     warm_start_into_zone(
@@ -100,3 +116,23 @@ def smollm2_zone_dir(smollm2_dir) -> Path:
         show_progress=False,
     )
     return out
+
+
+# modules that take minutes (measured 2026-12-02), handed to the workers first so that no worker
+# is left alone at the end with one of them; the others keep their collection order
+SLOWEST_FIRST = (
+    "tests/probes/test_real_model_probes.py",  # ~11 min: every probe on SmolLM2
+    "tests/probes/test_organisms.py",  # ~11 min: six plantings
+    "tests/feedback/test_sycophancy_experiment.py",  # ~9 min: three GRPO arms
+    "tests/train/test_real_model_story.py",  # ~8 min: SmolLM2's warm start and GRPO
+    "tests/train/test_train_overoptimization.py",  # ~6 min: 100 + 60 GRPO steps
+    "tests/report/test_report.py",
+    "tests/train/test_alarm_battery.py",
+    "tests/train/test_train_real_model.py",
+    "tests/models/test_real_model.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: i for i, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda it: rank.get(it.path.relative_to(config.rootpath).as_posix(), len(rank)))

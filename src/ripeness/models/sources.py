@@ -101,8 +101,13 @@ def converted_gguf(gguf: Path) -> Path:
     ).hexdigest()
     folder = cache_root() / "models" / f"{gguf.stem}-{key}"
     if not (folder / "config.json").is_file():
+        from filelock import FileLock
+
         folder.parent.mkdir(parents=True, exist_ok=True)
-        import_gguf(gguf, folder)
+        # several processes (test workers, a demo and a probe) may ask at once: one converts
+        with FileLock(folder.with_name(folder.name + ".lock")):
+            if not (folder / "config.json").is_file():
+                import_gguf(gguf, folder)
     return folder
 
 
