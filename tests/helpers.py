@@ -1,16 +1,22 @@
 """Helpers shared by the command-line tests."""
 
+import os
 import subprocess
 import sys
 
 
-def ripeness(*args: str, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
+def ripeness(
+    *args: str, cwd=None, timeout: float = 120, threads: int | None = None
+) -> subprocess.CompletedProcess:
+    """Run the CLI; ``threads`` overrides the one torch thread of a test worker (conftest)."""
+    env = None if threads is None else {**os.environ, "OMP_NUM_THREADS": str(threads)}
     return subprocess.run(
         [sys.executable, "-m", "ripeness.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=timeout,
+        env=env,
     )
 
 

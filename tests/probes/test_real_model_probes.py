@@ -40,8 +40,8 @@ def smollm2_probed(smollm2_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("smol-probes")
     result = ripeness(
         "probe", str(smollm2_dir), "--probes", ",".join(PROBES), "--samples", "3",
-        "--max-tokens", "96", "--out", str(out), "--label", "smol", timeout=900,
-    )  # fmt: skip
+        "--max-tokens", "96", "--out", str(out), "--label", "smol", timeout=1800, threads=2,
+    )  # fmt: skip  # a 135M model does use a second thread: 658 s at 2, over 900 s at 1
     assert result.returncode == 0, result.stderr
     return out, result.stderr
 
