@@ -9,7 +9,9 @@ def ripeness(
     *args: str, cwd=None, timeout: float = 120, threads: int | None = None
 ) -> subprocess.CompletedProcess:
     """Run the CLI; ``threads`` overrides the one torch thread of a test worker (conftest)."""
-    env = None if threads is None else {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    env = None
+    if threads is not None:
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     return subprocess.run(
         [sys.executable, "-m", "ripeness.cli", *args],
         capture_output=True,
