@@ -21,6 +21,13 @@ The battery: ``answer_anywhere`` (what the alarm was designed around), ``format_
 
     .venv/bin/python bench/alarm.py                    # the whole battery, ~30 min on 2 cores
     .venv/bin/python bench/alarm.py --only last_digit,gold-0 --steps 40
+    .venv/bin/python bench/alarm.py --model smollm2    # the real-model battery, ~1 h on 2 cores
+
+``--model`` (``smollm2``, an HF folder, a ``.gguf`` file) runs the real-model battery instead:
+the model warm-started into the zone as ``ripeness demo --model`` does it (built once under
+--work), then GRPO at the real demo's settings (``demo.real_model_config``: LoRA, 4 prompts x
+4 completions, held-out gold of 60 problems) against ``answer_anywhere``, ``length_biased``,
+``within_ten_percent`` and ``last_digit``, and gold-only runs over --gold-seeds seeds.
 
 Writes bench/results/alarm.json. Run folders are kept under --work (default
 ~/.cache/ripeness/bench-alarm) and reused when rerun with the same settings.
@@ -77,6 +84,52 @@ def battery(gold_seeds: int, reward_model: str) -> list[Arm]:
     return arms
 
 
+def real_battery(gold_seeds: int) -> list[Arm]:
+    """The battery on a real chat model: the proxies whose loopholes its replies can reach."""
+    from ripeness.demo import REAL_DIFFICULTIES
+
+    own = BENCH / "alarm_rewards.py"
+    levels = list(REAL_DIFFICULTIES)
+    arms = [
+        Arm("answer_anywhere", [("answer_anywhere", 1.0)], difficulties=levels),
+        Arm("length_biased", [("length_biased", 1.0)], difficulties=levels),
+        Arm("within_ten_percent", [(f"{own}:within_ten_percent", 1.0)], difficulties=levels),
+        Arm("last_digit", [(f"{own}:last_digit", 1.0)], difficulties=levels),
+    ]
+    arms += [
+        Arm(f"gold-{seed}", [("gold", 1.0)], difficulties=levels, seed=seed)
+        for seed in range(gold_seeds)
+    ]
+    return arms
+
+
+def real_arm_config(
+    arm: Arm, model: Path, out: Path, steps: int, eval_every: int, learning_rate: float
+) -> TrainConfig:
+    """A real model's arm: the real demo's GRPO run with the arm's reward, going on past the
+    alarm."""
+    from ripeness.demo import real_model_config
+
+    config = real_model_config(model, out, steps, learning_rate, arm.seed)
+    config.run.name = arm.name.replace(" ", "_")
+    config.task.difficulties = arm.difficulties
+    config.reward.components = [RewardComponent(n, w) for n, w in arm.components]
+    config.monitor.eval_every = config.checkpoints.every = eval_every
+    config.monitor.alarm_action = "warn"
+    return config.validate()
+
+
+def zone_model(work: Path, model: str, show_progress: bool) -> Path:
+    """``model`` warm-started into the zone as the real demo does it, built once in ``work``."""
+    from ripeness.demo import REAL_WARM_START_EXAMPLES, into_the_zone
+    from ripeness.models.sources import resolve_model
+
+    source = resolve_model(model)
+    folder = work / f"zone-{Path(str(model)).stem}"
+    into_the_zone(source, folder, REAL_WARM_START_EXAMPLES, 0, show_progress)
+    return folder
+
+
 def arm_config(arm: Arm, model: Path, out: Path, steps: int, eval_every: int) -> TrainConfig:
     config = TrainConfig()
     config.run.name, config.run.out, config.run.seed = (
@@ -115,39 +168,65 @@ def reward_model_for(work: Path, model: Path, show_progress: bool) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=60)
-    parser.add_argument("--eval-every", type=int, default=10)
-    parser.add_argument("--gold-seeds", type=int, default=10)
+    parser.add_argument(
+        "--model", default=None, help="smollm2 or a real chat model (default: the embedded one)"
+    )
+    parser.add_argument("--steps", type=int, default=None, help="60; 40 with --model")
+    parser.add_argument("--eval-every", type=int, default=None, help="10; 5 with --model")
+    parser.add_argument("--gold-seeds", type=int, default=None, help="10; 2 with --model")
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="with --model (default: the demo's)"
+    )
     parser.add_argument("--only", default="", help="comma-separated arm names")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache/ripeness/bench-alarm")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "alarm.json")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
 
+    from ripeness.demo import REAL_LEARNING_RATE
     from ripeness.models.embedded import is_built
     from ripeness.progress import quiet_libraries
     from ripeness.train.embedded import init_embedded_model
     from ripeness.train.run import train
 
+    real = args.model is not None
+    args.steps = args.steps or (40 if real else 60)
+    args.eval_every = args.eval_every or (5 if real else 10)
+    args.gold_seeds = args.gold_seeds if args.gold_seeds is not None else (2 if real else 10)
+    args.learning_rate = args.learning_rate or REAL_LEARNING_RATE
+    if real and args.out == BENCH / "results" / "alarm.json":
+        args.out = BENCH / "results" / f"alarm-{Path(args.model).stem}.json"
     quiet_libraries()
     console = Console(width=200)  # the table is wide; a log file is not a terminal
     start = time.perf_counter()
-    model = args.work / "model"
-    if not is_built(model):
-        init_embedded_model(model, show_progress=not args.quiet)
     only = {n.strip() for n in args.only.split(",") if n.strip()}
-    rm = args.work / "sycophancy" / "reward_model"
-    needs_rm = not only or any(n.startswith("reward_model") for n in only)
-    if needs_rm:
-        rm = reward_model_for(args.work, model, not args.quiet)
+    if real:
+        model = zone_model(args.work, args.model, not args.quiet)
+        arms = real_battery(args.gold_seeds)
+    else:
+        model = args.work / "model"
+        if not is_built(model):
+            init_embedded_model(model, show_progress=not args.quiet)
+        rm = args.work / "sycophancy" / "reward_model"
+        needs_rm = not only or any(n.startswith("reward_model") for n in only)
+        if needs_rm:
+            rm = reward_model_for(args.work, model, not args.quiet)
+        arms = battery(args.gold_seeds, str(rm))
     deployed = args.work / "sycophancy" / "deployed_model"
     results = {}
-    for arm in battery(args.gold_seeds, str(rm)):
+    for arm in arms:
         if only and arm.name not in only:
             continue
-        start_model = deployed if arm.name.startswith("reward_model") else model
-        out = args.work / f"runs-{args.steps}-{args.eval_every}"
-        config = arm_config(arm, start_model, out, args.steps, args.eval_every)
+        if real:
+            out = args.work / f"runs-{model.name}-{args.steps}-{args.eval_every}"
+            out = out.with_name(out.name + f"-lr{args.learning_rate:g}")
+            config = real_arm_config(
+                arm, model, out, args.steps, args.eval_every, args.learning_rate
+            )
+        else:
+            start_model = deployed if arm.name.startswith("reward_model") else model
+            out = args.work / f"runs-{args.steps}-{args.eval_every}"
+            config = arm_config(arm, start_model, out, args.steps, args.eval_every)
         run_dir = config.run_dir()
         began = time.perf_counter()
         done = any(c.step == args.steps for c in RunDirectory(run_dir).checkpoint_index())
@@ -162,7 +241,8 @@ def main() -> None:
         results[arm.name] = row
 
     table = Table(
-        title=f"The alarm on a battery of rewards ({args.steps} steps, held-out every "
+        title=f"The alarm on a battery of rewards ({args.model or 'embedded model'}, "
+        f"{args.steps} steps, held-out every "
         f"{args.eval_every}, n={next(iter(results.values()))['n'] if results else 0})"
     )
     for column in (
