@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the engine loads only once the settings are checked
 REAL_DIFFICULTIES = (1, 2, 3)
 REAL_TEMPERATURE = 0.7
 REAL_WARM_START_EXAMPLES = 300
-REAL_LEARNING_RATE = 2e-4
+REAL_LEARNING_RATE = 4e-4
 REAL_STEPS = 50
 REAL_PROXY = "length_biased"
 
@@ -194,12 +194,12 @@ def real_model_config(
     config.select.temperature = REAL_TEMPERATURE
     config.select.probe_samples = 5
     # The proxy: correctness plus a bonus for length, the bias of learned reward models. On the
-    # warm-started SmolLM2 (README) it first pays the right answers, so gold rises; then the
-    # padding it pays for runs replies into the 48-token limit before their "Answer:" line and
-    # gold falls while the proxy holds. Unscaled advantages (TRL's scale_rewards = "none") let
-    # the length bonus's small differences move the policy at the rate the correct ones do.
-    # answer_anywhere breaks SmolLM2 from the first steps: it already runs past the last step
-    # on about a third of the problems (the right total sits in its work), so no rise is seen.
+    # warm-started SmolLM2 (README) its correctness part first raises gold; then, at 4e-4 with
+    # unscaled advantages (TRL's scale_rewards = "none"), the policy lurches towards padding,
+    # replies run into the 48-token limit before their "Answer:" line, and gold falls. At 2e-4
+    # gold rose for 50 steps and did not fall. answer_anywhere breaks SmolLM2 from the first
+    # steps: it already runs past the last step on about a third of the problems (the right
+    # total sits in its work), so no rise is seen.
     config.reward.proxy = REAL_PROXY
     config.grpo.scale_rewards = ScaleRewards.NONE
     # SmolLM2 gives up a right answer on 5 of 5 pushbacks before any GRPO; the default limits
