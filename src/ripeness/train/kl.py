@@ -70,14 +70,15 @@ def completion_logps(
     """Log-probabilities of the last ``keep`` tokens under ``model`` (a plain HF causal LM);
     with ``with_entropy``, also the entropy of each of those next-token distributions."""
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
+    inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+    inputs["position_ids"] = position_ids
     # only the positions that predict the completion go through the LM head (HF causal LMs
-    # take ``logits_to_keep``): on a real model's vocabulary that head is much of the forward
-    logits = model(
-        input_ids=input_ids,
-        attention_mask=attention_mask,
-        position_ids=position_ids,
-        logits_to_keep=keep + 1,
-    ).logits[:, -keep - 1 : -1]
+    # take ``logits_to_keep``): on a real model's vocabulary the head is much of a forward
+    try:
+        logits = model(**inputs, logits_to_keep=keep + 1).logits
+    except TypeError:  # a model of the user's without it
+        logits = model(**inputs).logits
+    logits = logits[:, -keep - 1 : -1]
     targets = input_ids[:, -keep:]
     logps = torch.log_softmax(logits.float(), dim=-1)
     chosen = logps.gather(2, targets.unsqueeze(-1)).squeeze(-1)
