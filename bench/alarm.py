@@ -225,8 +225,9 @@ def main() -> None:
         if only and arm.name not in only:
             continue
         if real:
-            out = args.work / f"runs-{model.name}-{args.steps}-{args.eval_every}"
-            out = out.with_name(out.name + f"-lr{args.learning_rate:g}")
+            out = args.work / (
+                f"runs-{model.name}-{args.steps}-{args.eval_every}-lr{args.learning_rate:g}"
+            )
             config = real_arm_config(
                 arm, model, out, args.steps, args.eval_every, args.learning_rate
             )

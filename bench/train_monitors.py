@@ -202,7 +202,8 @@ def main() -> None:
             seconds, own = monitored_arm(config_for(model, tmp, f"mon{round_}", **arm))
             monitored += seconds
             in_run.append(own)
-        task = config_for(model, tmp, "eval", 1, real, demo=args.demo_settings).task
+        settings = config_for(model, tmp, "settings", **arm)  # what the arms ran with
+        task = settings.task
         family = get_family(task.name)
         eval_items = family.generate(150 if not real else 20, 1, task.difficulties, "heldout")
         net = AutoModelForCausalLM.from_pretrained(model)
@@ -233,12 +234,8 @@ def main() -> None:
             {
                 "model": str(model),
                 "demo_settings": args.demo_settings,
-                "lora_r": 16 if args.demo_settings else args.lora_r,
-                "kl_samples": config_for(
-                    model, tmp, "k", 1, real, demo=args.demo_settings
-                ).monitor.kl_samples
-                if args.kl_samples is None
-                else args.kl_samples,
+                "lora_r": settings.model.lora_r,
+                "kl_samples": settings.monitor.kl_samples,
                 "threads": torch.get_num_threads(),
                 "plain_seconds_per_step": plain,
                 "monitored_seconds_per_step": monitored,

@@ -70,8 +70,7 @@ def completion_logps(
     """Log-probabilities of the last ``keep`` tokens under ``model`` (a plain HF causal LM);
     with ``with_entropy``, also the entropy of each of those next-token distributions."""
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
-    inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
-    inputs["position_ids"] = position_ids
+    inputs = dict(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
     # only the positions that predict the completion go through the LM head (HF causal LMs
     # take ``logits_to_keep``): on a real model's vocabulary the head is much of a forward
     try:
