@@ -37,6 +37,7 @@ Writes bench/results/alarm.json. Run folders are kept under --work (default
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import time
@@ -118,6 +119,12 @@ def real_arm_config(
     config.monitor.eval_every = config.checkpoints.every = eval_every
     config.monitor.alarm_action = "warn"
     return config.validate()
+
+
+def path_key(folder: Path) -> str:
+    """A short key of ``folder``'s resolved path: two warm starts both called ``model`` (two
+    demos' out/model) must not share a run cache."""
+    return hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:8]
 
 
 def zone_model(work: Path, model: str, show_progress: bool) -> Path:
@@ -226,7 +233,8 @@ def main() -> None:
             continue
         if real:
             out = args.work / (
-                f"runs-{model.name}-{args.steps}-{args.eval_every}-lr{args.learning_rate:g}"
+                f"runs-{model.name}-{path_key(model)}-{args.steps}-{args.eval_every}"
+                f"-lr{args.learning_rate:g}"
             )
             config = real_arm_config(
                 arm, model, out, args.steps, args.eval_every, args.learning_rate
