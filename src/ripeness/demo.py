@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ripeness.defaults import DEMO_LEARNING_RATE, MAX_TRAINED_DIFFICULTY, WARM_START_EXAMPLES
+from ripeness.defaults import (
+    DEMO_LEARNING_RATE,
+    MAX_TRAINED_DIFFICULTY,
+    REAL_LEARNING_RATE,
+    REAL_STEPS,
+    REAL_WARM_START_EXAMPLES,
+    WARM_START_EXAMPLES,
+)
 from ripeness.errors import RipenessError, positive, writable_dir
 from ripeness.options import AlarmAction, ModelSize, ScaleRewards
 from ripeness.tasks.levels import levels_up_to
@@ -36,9 +43,6 @@ if TYPE_CHECKING:  # the engine loads only once the settings are checked
 # real model"); running sums of 1-3 steps, sampled at 0.7 as GRPO samples them
 REAL_DIFFICULTIES = (1, 2, 3)
 REAL_TEMPERATURE = 0.7
-REAL_WARM_START_EXAMPLES = 300
-REAL_LEARNING_RATE = 4e-4
-REAL_STEPS = 50
 REAL_PROXY = "length_biased"
 
 

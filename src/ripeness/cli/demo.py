@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from ripeness.defaults import DEMO_LEARNING_RATE, WARM_START_EXAMPLES
+from ripeness.defaults import (
+    DEMO_LEARNING_RATE,
+    REAL_LEARNING_RATE,
+    REAL_STEPS,
+    REAL_WARM_START_EXAMPLES,
+    WARM_START_EXAMPLES,
+)
 
 
 def demo_command(
@@ -16,16 +22,21 @@ def demo_command(
         int | None,
         typer.Option(
             help=f"Warm-start conversations (embedded: {WARM_START_EXAMPLES}; "
-            "--model: 300 per round)."
+            f"--model: {REAL_WARM_START_EXAMPLES} per round)."
         ),
     ] = None,
     steps: Annotated[
         int | None,
-        typer.Option(help="Most GRPO steps; the alarm stops sooner (embedded: 100; --model: 40)."),
+        typer.Option(
+            help=f"Most GRPO steps; the alarm stops sooner (embedded: 100; --model: {REAL_STEPS})."
+        ),
     ] = None,
     learning_rate: Annotated[
         float | None,
-        typer.Option(help=f"GRPO learning rate (embedded: {DEMO_LEARNING_RATE}; --model: 2e-4)."),
+        typer.Option(
+            help=f"GRPO learning rate (embedded: {DEMO_LEARNING_RATE}; "
+            f"--model: {REAL_LEARNING_RATE:g})."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the model, the data and GRPO.")] = 0,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
