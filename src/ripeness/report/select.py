@@ -499,7 +499,8 @@ def report_figures(
         if selection.marked_versus_last is not None:
             held = _significantly_better(selection.marked_versus_last)
             selection.reasons.append(
-                f"The alarm's marked checkpoint ({marked.candidate.label}) "
+                # marked at the held-out gold peak whether or not the alarm fired
+                f"The checkpoint marked at the held-out gold peak ({marked.candidate.label}) "
                 + ("keeps" if held else "does not keep")
                 + " a significant gain over the last on the confirmation problems "
                 f"({_difference(selection.marked_versus_last)})."
