@@ -7,6 +7,7 @@ MAX_TRAINED_DIFFICULTY = 6  # hardest arithmetic level in the warm start (steps)
 # the demo's GRPO runs at twice the training default (1e-4), so the whole arc (gold rises, then
 # falls while the proxy climbs, the alarm) fits in about 30 steps, a minute on 2 cores
 DEMO_LEARNING_RATE = 2e-4
+DEMO_STEPS = 100  # the most GRPO steps of the embedded demo; the alarm stops it sooner
 # a real model's demo (``ripeness demo --model``): measured on SmolLM2-135M-Instruct on 2 cores
 # (README, "The story on a real model")
 REAL_WARM_START_EXAMPLES = 300  # per warm-start round

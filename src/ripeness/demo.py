@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ripeness.defaults import (
     DEMO_LEARNING_RATE,
+    DEMO_STEPS,
     MAX_TRAINED_DIFFICULTY,
     REAL_LEARNING_RATE,
     REAL_STEPS,
@@ -62,7 +63,7 @@ def demo_settings(
     """The demo's (examples, steps, learning rate): what was given, else the embedded
     model's defaults, or a real model's (``model`` set)."""
     if model is None:
-        defaults = (WARM_START_EXAMPLES, 100, DEMO_LEARNING_RATE)
+        defaults = (WARM_START_EXAMPLES, DEMO_STEPS, DEMO_LEARNING_RATE)
     else:
         defaults = (REAL_WARM_START_EXAMPLES, REAL_STEPS, REAL_LEARNING_RATE)
     given = (examples, steps, learning_rate)
@@ -105,7 +106,7 @@ def build_embedded(
 def run_demo(
     out: Path = Path("runs/demo"),
     examples: int = WARM_START_EXAMPLES,
-    steps: int = 100,
+    steps: int = DEMO_STEPS,
     learning_rate: float = DEMO_LEARNING_RATE,
     seed: int = 0,
     show_progress: bool = True,

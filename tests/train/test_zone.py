@@ -7,7 +7,7 @@ import json
 import pytest
 from transformers import AutoTokenizer
 
-from ripeness.demo import REAL_LEARNING_RATE, REAL_STEPS, demo_settings
+from ripeness.demo import DEMO_STEPS, REAL_LEARNING_RATE, REAL_STEPS, demo_settings
 from ripeness.errors import RipenessError
 from ripeness.models.sft import training_chat_template
 from ripeness.models.sources import PACKAGED, resolve_model
@@ -88,4 +88,4 @@ def test_smollm2_name_and_real_model_defaults(smollm2_dir):
     assert resolve_model(PACKAGED) == smollm2_dir
     assert demo_settings("smollm2", None, None, None) == (300, REAL_STEPS, REAL_LEARNING_RATE)
     assert demo_settings("smollm2", 50, 7, 1e-3) == (50, 7, 1e-3)
-    assert demo_settings(None, None, None, None)[1] == 100
+    assert demo_settings(None, None, None, None)[1] == DEMO_STEPS == 100

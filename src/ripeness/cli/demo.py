@@ -9,6 +9,7 @@ import typer
 
 from ripeness.defaults import (
     DEMO_LEARNING_RATE,
+    DEMO_STEPS,
     REAL_LEARNING_RATE,
     REAL_STEPS,
     REAL_WARM_START_EXAMPLES,
@@ -28,7 +29,8 @@ def demo_command(
     steps: Annotated[
         int | None,
         typer.Option(
-            help=f"Most GRPO steps; the alarm stops sooner (embedded: 100; --model: {REAL_STEPS})."
+            help=f"Most GRPO steps; the alarm stops sooner (embedded: {DEMO_STEPS}; "
+            f"--model: {REAL_STEPS})."
         ),
     ] = None,
     learning_rate: Annotated[
