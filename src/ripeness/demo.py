@@ -187,7 +187,10 @@ def real_model_config(
     config.grpo.temperature = REAL_TEMPERATURE
     config.monitor.eval_every = 5
     config.monitor.eval_temperature = REAL_TEMPERATURE
-    config.monitor.kl_samples = 2
+    # KL on one completion a step: its two no-grad forwards (policy, adapter-off reference) are
+    # all the monitors cost, 0.79 s of a 15 s step at 2 (5.3%), half that at 1 (README); the
+    # alarm's held-out check does not read KL, only the Gao fit does
+    config.monitor.kl_samples = 1
     config.monitor.window = 5
     config.monitor.warmup_steps = 10
     config.checkpoints.every = 5
