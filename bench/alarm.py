@@ -22,6 +22,8 @@ The battery: ``answer_anywhere`` (what the alarm was designed around), ``format_
     .venv/bin/python bench/alarm.py                    # the whole battery, ~30 min on 2 cores
     .venv/bin/python bench/alarm.py --only last_digit,gold-0 --steps 40
     .venv/bin/python bench/alarm.py --model smollm2    # the real-model battery, ~1 h on 2 cores
+    .venv/bin/python bench/alarm.py --model smollm2 --zone DIR --steps 30 --learning-rate 2e-4 \
+        --scale-rewards group --arm mix=0.5*gold+0.5*answer_anywhere   # a reward of your own
 
 ``--model`` (``smollm2``, an HF folder, a ``.gguf`` file) runs the real-model battery instead:
 the model warm-started into the zone as ``ripeness demo --model`` does it (built once under
@@ -62,6 +64,41 @@ class Arm:
     difficulties: list[int] = field(default_factory=lambda: [6, 7])
     seed: int = 0
     tuned: bool = False  # the alarm's settings were chosen on this reward
+    scale_rewards: str | None = None  # TRL's advantage scaling; None: the run's default
+
+
+def parse_mix(text: str) -> list[tuple[str, float]]:
+    """``0.5*gold+0.5*answer_anywhere`` (or one reward name, or ``file.py:function``) as
+    (reward, weight) pairs."""
+    pairs = []
+    for part in text.split("+"):
+        weight, star, name = part.strip().rpartition("*")
+        pairs.append((name.strip(), float(weight) if star else 1.0))
+    return pairs
+
+
+def custom_arms(specs: list[str], difficulties: list[int], scale: str | None) -> list[Arm]:
+    """``--arm NAME=MIX`` arms: a reward mix of your own on the real model, at the levels and
+    advantage scaling given, named with a digest of those settings so no cached run of other
+    settings is reused under the same name."""
+    arms = []
+    for spec in specs:
+        name, eq, mix = spec.partition("=")
+        if not eq or not name.strip() or not mix.strip():
+            raise SystemExit(
+                f"--arm wants NAME=MIX (e.g. mix=0.5*gold+0.5*answer_anywhere), got {spec!r}"
+            )
+        settings = f"{mix}|{difficulties}|{scale}"
+        digest = hashlib.sha1(settings.encode()).hexdigest()[:6]
+        arms.append(
+            Arm(
+                f"{name.strip()}-{digest}",
+                parse_mix(mix),
+                difficulties=difficulties,
+                scale_rewards=scale,
+            )
+        )
+    return arms
 
 
 def battery(gold_seeds: int, reward_model: str) -> list[Arm]:
@@ -116,6 +153,8 @@ def real_arm_config(
     config.run.name = arm.name.replace(" ", "_")
     config.task.difficulties = arm.difficulties
     config.reward.components = [RewardComponent(n, w) for n, w in arm.components]
+    if arm.scale_rewards is not None:
+        config.grpo.scale_rewards = arm.scale_rewards
     config.monitor.eval_every = config.checkpoints.every = eval_every
     config.monitor.alarm_action = "warn"
     return config.validate()
@@ -192,6 +231,21 @@ def main() -> None:
         help="with --model: a model already warm-started into the zone (a demo's out/model)",
     )
     parser.add_argument("--only", default="", help="comma-separated arm names")
+    parser.add_argument(
+        "--arm",
+        action="append",
+        default=[],
+        help="with --model, instead of the battery: NAME=MIX, a reward mix of your own "
+        "(0.5*gold+0.5*answer_anywhere, or bench/alarm_rewards.py:last_digit); repeatable",
+    )
+    parser.add_argument(
+        "--difficulties", default=None, help="with --arm: levels, e.g. 2,3,4 (default: the demo's)"
+    )
+    parser.add_argument(
+        "--scale-rewards",
+        default=None,
+        help="with --arm: group | batch | none (default: the demo's)",
+    )
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache/ripeness/bench-alarm")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "alarm.json")
     parser.add_argument("--quiet", action="store_true")
@@ -204,12 +258,15 @@ def main() -> None:
     from ripeness.train.run import train
 
     real = args.model is not None
+    if args.arm and not real:
+        parser.error("--arm trains on a real model: give --model too")
     args.steps = args.steps or (40 if real else 60)
     args.eval_every = args.eval_every or (5 if real else 10)
     args.gold_seeds = args.gold_seeds if args.gold_seeds is not None else (2 if real else 10)
     args.learning_rate = args.learning_rate or REAL_LEARNING_RATE
     if real and args.out == BENCH / "results" / "alarm.json":
-        args.out = BENCH / "results" / f"alarm-{Path(args.model).stem}.json"
+        kind = "-arms" if args.arm else ""
+        args.out = BENCH / "results" / f"alarm-{Path(args.model).stem}{kind}.json"
     quiet_libraries()
     console = Console(width=200)  # the table is wide; a log file is not a terminal
     start = time.perf_counter()
@@ -217,6 +274,11 @@ def main() -> None:
     if real:
         model = args.zone or zone_model(args.work, args.model, not args.quiet)
         arms = real_battery(args.gold_seeds)
+        if args.arm:
+            from ripeness.demo import REAL_DIFFICULTIES
+
+            levels = args.difficulties or ",".join(map(str, REAL_DIFFICULTIES))
+            arms = custom_arms(args.arm, [int(d) for d in levels.split(",")], args.scale_rewards)
     else:
         model = args.work / "model"
         if not is_built(model):
