@@ -60,8 +60,8 @@ def main() -> None:
     family = get_family(args.task)
     model, tokenizer = load_model(resolve_model(args.model))
     levels = [int(level) for level in args.levels.split(",")]
-    proxies = [r for r in family.rewards().values() if r.kind != "gold"]
-    gold = family.gold()
+    proxies = [r for r in family.rewards.values() if r.kind != "gold"]
+    gold = family.gold
     rows = {}
     for level in levels:
         items = family.generate(args.problems, args.seed, [level], split="heldout")
