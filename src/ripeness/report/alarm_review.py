@@ -4,7 +4,9 @@ The bar (``bench/alarm.py`` measures it on a battery of rewards, a test on one):
 whose held-out gold falls significantly from its best earlier evaluation (the alarm's own
 paired one-sided exact test at its corrected level, p x earlier evaluations < ``monitor.alpha``,
 whatever the size of the fall) alarms no later than one evaluation after the first evaluation
-at which that fall is significant.
+at which that fall is significant. An alarm that stops the run before the fall reaches that
+level has no due step; ``fall_p`` (best evaluation to last, one comparison) then says whether
+gold had already fallen where it stopped.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def review_alarm(run_dir: Path) -> dict:
         "peak_step": evals[peak]["step"],
         "peak_gold": evals[peak]["rate"],
         "last_gold": evals[-1]["rate"],
+        "fall_p": paired_drop_p(bits[peak], bits[-1]) if peak < len(evals) - 1 else 1.0,
         "due_step": evals[due]["step"] if due is not None else None,
         "alarm_step": alarm.step if alarm else None,
         "alarm_kind": alarm.figures.get("alarm_kind") if alarm else None,
