@@ -77,10 +77,12 @@ def parse_mix(text: str) -> list[tuple[str, float]]:
     return pairs
 
 
-def custom_arms(specs: list[str], difficulties: list[int], scale: str | None) -> list[Arm]:
-    """``--arm NAME=MIX`` arms: a reward mix of your own on the real model, at the levels and
-    advantage scaling given, named with a digest of those settings so no cached run of other
-    settings is reused under the same name."""
+def custom_arms(
+    specs: list[str], difficulties: list[int], scale: str | None, seed: int = 0
+) -> list[Arm]:
+    """``--arm NAME=MIX`` arms: a reward mix of your own on the real model, at the levels,
+    advantage scaling and seed given, named with a digest of those settings so no cached run of
+    other settings is reused under the same name."""
     arms = []
     for spec in specs:
         name, eq, mix = spec.partition("=")
@@ -88,7 +90,7 @@ def custom_arms(specs: list[str], difficulties: list[int], scale: str | None) ->
             raise SystemExit(
                 f"--arm wants NAME=MIX (e.g. mix=0.5*gold+0.5*answer_anywhere), got {spec!r}"
             )
-        settings = f"{mix}|{difficulties}|{scale}"
+        settings = f"{mix}|{difficulties}|{scale}|{seed}"
         digest = hashlib.sha1(settings.encode()).hexdigest()[:6]
         arms.append(
             Arm(
@@ -96,6 +98,7 @@ def custom_arms(specs: list[str], difficulties: list[int], scale: str | None) ->
                 parse_mix(mix),
                 difficulties=difficulties,
                 scale_rewards=scale,
+                seed=seed,
             )
         )
     return arms
@@ -246,6 +249,9 @@ def main() -> None:
         default=None,
         help="with --arm: group | batch | none (default: the demo's)",
     )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="with --arm: the run's seed (its own held-out draw)"
+    )
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache/ripeness/bench-alarm")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "alarm.json")
     parser.add_argument("--quiet", action="store_true")
@@ -278,7 +284,9 @@ def main() -> None:
             from ripeness.demo import REAL_DIFFICULTIES
 
             levels = args.difficulties or ",".join(map(str, REAL_DIFFICULTIES))
-            arms = custom_arms(args.arm, [int(d) for d in levels.split(",")], args.scale_rewards)
+            arms = custom_arms(
+                args.arm, [int(d) for d in levels.split(",")], args.scale_rewards, args.seed
+            )
     else:
         model = args.work / "model"
         if not is_built(model):
