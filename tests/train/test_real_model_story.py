@@ -76,3 +76,6 @@ def test_smollm2_over_optimized_is_caught_and_nothing_hacked_is_shipped(smollm2_
     base, *trained = selection.assessments
     assert trained and all(a.gold.value < base.gold.value for a in trained)
     assert "Ship nothing" in report.read_text()
+    # what the verdict keeps (the start) beats the last checkpoint, paired on the same problems
+    kept = selection.start_versus_last
+    assert kept is not None and kept.difference > 0 and kept.p_value < 0.05, kept

@@ -123,6 +123,8 @@ class Selection:
     confirmed_gold: Rate | None = None
     figures_from: str = HELDOUT_PROBE  # the split versus_last / versus_start were measured on
     marked_versus_last: PairedComparison | None = None  # the alarm's mark, on confirmation
+    # nothing shipped: the starting model (what is kept) against the last, on the selection split
+    start_versus_last: PairedComparison | None = None
     headline: str = ""  # the verdict's first words: what the run did
 
     @property
@@ -157,6 +159,9 @@ class Selection:
             "figures_from": self.figures_from,
             "marked_versus_last": (
                 self.marked_versus_last.as_dict() if self.marked_versus_last else None
+            ),
+            "start_versus_last": (
+                self.start_versus_last.as_dict() if self.start_versus_last else None
             ),
             "headline": self.headline,
         }
@@ -440,6 +445,7 @@ def report_figures(
     here, after the choice), with plain words where they disagree with the choice;
     ``unconfirmed_why``: why the run has none, when it was asked for and could not be had."""
     if selection.chosen is None:
+        _kept_start_versus_last(selection, heldout)
         return
     chosen = selection.chosen.candidate.label
     base = next((a for a in selection.assessments if a.candidate.step == 0), None)
@@ -505,6 +511,25 @@ def report_figures(
                 + " a significant gain over the last on the confirmation problems "
                 f"({_difference(selection.marked_versus_last)})."
             )
+
+
+def _kept_start_versus_last(selection: Selection, heldout: dict[str, list[dict]]) -> None:
+    """Shipping nothing keeps the starting model: how it compares with the last checkpoint,
+    paired on the selection split. The start was not picked as the best of several, so this
+    figure carries no selection bias (the choice was to ship nothing, not which to ship)."""
+    base = next((a for a in selection.assessments if a.candidate.step == 0), None)
+    last = selection.last
+    if base is None or last is base or not (base.gold and base.gold.successes):
+        return
+    cmp = _paired_on(heldout, last.candidate.label, base.candidate.label)
+    if cmp is None:
+        return
+    selection.start_versus_last = cmp
+    verdict = "better" if _significantly_better(cmp) else "not significantly better"
+    selection.reasons.append(
+        f"The starting model, which this verdict keeps, is {verdict} than the last checkpoint "
+        f"({last.candidate.label}) on the same selection problems ({_difference(cmp)})."
+    )
 
 
 def _significantly_better(cmp: PairedComparison) -> bool:
