@@ -12,7 +12,9 @@ the fall is significant and stops the run there, and the verdict ships no checkp
 ones are hacked), naming the hack. With the demo's settings (KL on one completion a step) the
 reward-hacking check sees the hack rate grow at step 2, while gold has fallen 40% -> 25%
 (p=0.011, one comparison) but not yet to the alarm's corrected level: the alarm then comes
-before the fall is due, which the bar allows (it asks for no later). A rise before the fall,
+before the fall is due, which the bar allows (it asks for no later). Shipping nothing keeps the
+start, and the verdict's paired comparison of the start with the last (+15%, p=0.022 here) is
+asserted as the selection beating the last. A rise before the fall,
 and a shipped checkpoint that beats the last, are seen on SmolLM2 only under length_biased and
 not reliably (README, "Why the arc is hard to get on SmolLM2")."""
 
