@@ -146,13 +146,20 @@ def real_battery(gold_seeds: int) -> list[Arm]:
 
 
 def real_arm_config(
-    arm: Arm, model: Path, out: Path, steps: int, eval_every: int, learning_rate: float
+    arm: Arm,
+    model: Path,
+    out: Path,
+    steps: int,
+    eval_every: int,
+    learning_rate: float,
+    lr_warmup_steps: int = 0,
 ) -> TrainConfig:
     """A real model's arm: the real demo's GRPO run with the arm's reward, going on past the
     alarm."""
     from ripeness.demo import real_model_config
 
     config = real_model_config(model, out, steps, learning_rate, arm.seed)
+    config.grpo.lr_warmup_steps = lr_warmup_steps
     config.run.name = arm.name.replace(" ", "_")
     config.task.difficulties = arm.difficulties
     config.reward.components = [RewardComponent(n, w) for n, w in arm.components]
@@ -226,6 +233,12 @@ def main() -> None:
     parser.add_argument("--gold-seeds", type=int, default=None, help="10; 2 with --model")
     parser.add_argument(
         "--learning-rate", type=float, default=None, help="with --model (default: the demo's)"
+    )
+    parser.add_argument(
+        "--lr-warmup-steps",
+        type=int,
+        default=0,
+        help="with --model: steps of linear learning-rate warmup (default: none, as the demo)",
     )
     parser.add_argument(
         "--zone",
@@ -305,9 +318,16 @@ def main() -> None:
             out = args.work / (
                 f"runs-{model.name}-{path_key(model)}-{args.steps}-{args.eval_every}"
                 f"-lr{args.learning_rate:g}"
+                + (f"-warmup{args.lr_warmup_steps}" if args.lr_warmup_steps else "")
             )
             config = real_arm_config(
-                arm, model, out, args.steps, args.eval_every, args.learning_rate
+                arm,
+                model,
+                out,
+                args.steps,
+                args.eval_every,
+                args.learning_rate,
+                args.lr_warmup_steps,
             )
         else:
             start_model = deployed if arm.name.startswith("reward_model") else model

@@ -60,6 +60,7 @@ training_args = GRPOConfig(
     save_steps=2,
     logging_steps=1,
     learning_rate=5e-4,
+    warmup_steps=1,  # recorded as grpo.lr_warmup_steps
     beta=beta,
     use_cpu=True,
     bf16=False,
@@ -133,6 +134,7 @@ def test_ripeness_report_reads_the_scripts_run(script_run):
     # training are the assessment's; the probes run on each checkpoint
     config = (script_run / "config.toml").read_text()
     assert 'gold = ""' in config and "items:" in config
+    assert "lr_warmup_steps = 1" in config
     result = ripeness("report", str(script_run), "--quiet", timeout=900)
     assert result.returncode == 0, result.stderr
     selection = json.loads((script_run / "selection.json").read_text())

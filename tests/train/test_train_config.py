@@ -78,3 +78,36 @@ def test_a_step_is_split_over_the_training_processes(tmp_path):
     assert grpo_args(config, run, 2).per_device_train_batch_size == 8
     with pytest.raises(RipenessError, match="16 completions per step do not split over 3"):
         grpo_args(config, run, 3)
+
+
+def test_lr_warmup_rises_linearly_then_holds(tmp_path):
+    """`grpo.lr_warmup_steps` reaches TRL as a linear warmup to the constant rate; 0 keeps
+    the rate constant from the first step."""
+    import torch
+    from transformers.optimization import get_scheduler
+
+    from ripeness.records.run import RunDirectory
+    from ripeness.train.grpo_mapping import grpo_args
+
+    def rates(text: str) -> list[float]:
+        args = grpo_args(load_config(write(tmp_path, text)), RunDirectory(tmp_path / "run"), 1)
+        weight = torch.nn.Parameter(torch.zeros(1))
+        optimizer = torch.optim.SGD([weight], lr=args.learning_rate)
+        schedule = get_scheduler(
+            args.lr_scheduler_type,
+            optimizer,
+            num_warmup_steps=args.get_warmup_steps(args.max_steps),
+            num_training_steps=args.max_steps,
+        )
+        seen = []
+        for _ in range(12):
+            seen.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            schedule.step()
+        return seen
+
+    warm = rates("[grpo]\nsteps = 50\nlearning_rate = 3e-4\nlr_warmup_steps = 10")
+    assert warm[0] == 0 and warm[5] == pytest.approx(1.5e-4) and warm[10:] == [3e-4, 3e-4]
+    assert rates("[grpo]\nsteps = 50\nlearning_rate = 3e-4") == [3e-4] * 12
+    with pytest.raises(RipenessError, match="lr_warmup_steps must be >= 0"):
+        load_config(write(tmp_path, "[grpo]\nlr_warmup_steps = -1"))

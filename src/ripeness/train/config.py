@@ -111,7 +111,10 @@ class RewardSection:
 @dataclass
 class GrpoSection:
     steps: int = option(100, "GRPO steps")
-    learning_rate: float = option(1e-4, "learning rate (constant)")
+    learning_rate: float = option(1e-4, "learning rate (constant after any warmup)")
+    lr_warmup_steps: int = option(
+        0, "steps over which the learning rate rises linearly from 0 (0 = none)"
+    )
     beta: float = option(0.0, "KL penalty; 0 is TRL's default (KL is still measured)")
     num_generations: int = option(8, "completions per prompt (the GRPO group)")
     prompts_per_step: int = option(8, "prompts per step")
@@ -257,6 +260,7 @@ class TrainConfig:
         checks = [
             (self.grpo.steps >= 1, "grpo.steps must be at least 1"),
             (self.grpo.learning_rate > 0, "grpo.learning_rate must be positive"),
+            (self.grpo.lr_warmup_steps >= 0, "grpo.lr_warmup_steps must be >= 0 (0 = none)"),
             (self.grpo.beta >= 0, "grpo.beta must be >= 0"),
             (self.grpo.num_generations >= 2, "grpo.num_generations must be at least 2"),
             (self.grpo.prompts_per_step >= 1, "grpo.prompts_per_step must be at least 1"),

@@ -44,7 +44,9 @@ def grpo_args(config: TrainConfig, run: RunDirectory, processes: int = 1):
         temperature=grpo.temperature,
         beta=grpo.beta,
         learning_rate=grpo.learning_rate,
-        lr_scheduler_type="constant",
+        # a warmup keeps the first steps, where the policy is furthest from its reference, small
+        lr_scheduler_type="constant_with_warmup" if grpo.lr_warmup_steps else "constant",
+        warmup_steps=grpo.lr_warmup_steps,
         max_steps=grpo.steps,
         scale_rewards=grpo.scale_rewards,
         reward_weights=[c.weight for c in config.reward.mix()],
@@ -111,6 +113,8 @@ def config_from_grpo(
     grpo.temperature = float(args.temperature)
     grpo.beta = float(args.beta)
     grpo.learning_rate = float(args.learning_rate)
+    warmup = getattr(args, "warmup_steps", 0) or 0
+    grpo.lr_warmup_steps = int(warmup) if warmup >= 1 else 0  # below 1 TRL reads a ratio
     config.monitor = monitor
     every = args.save_steps if args.save_strategy == "steps" else 0
     config.checkpoints.every = int(every) if every and every >= 1 else 10
