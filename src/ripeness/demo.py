@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # the engine loads only once the settings are checked
 # real model"); running sums of 1-3 steps, sampled at 0.7 as GRPO samples them
 REAL_DIFFICULTIES = (1, 2, 3)
 REAL_TEMPERATURE = 0.7
-REAL_PROXY = "length_biased"
+REAL_PROXY = "last_digit"
 
 
 @dataclass(frozen=True)
@@ -201,15 +201,13 @@ def real_model_config(
     config.select.confirmation_problems = 100
     config.select.temperature = REAL_TEMPERATURE
     config.select.probe_samples = 5
-    # The proxy: correctness plus a bonus for length, the bias of learned reward models. On the
-    # warm-started SmolLM2 (README) its correctness part first raises gold; then, at 4e-4 with
-    # unscaled advantages (TRL's scale_rewards = "none"), the policy lurches towards padding,
-    # replies run into the 48-token limit before their "Answer:" line, and gold falls. At 2e-4
-    # gold rose for 50 steps and did not fall. last_digit (a lenient verifier) from this demo's
-    # own warm start breaks it at 4e-4, dips then rises at 3e-4 (the alarm fires in the dip),
-    # only rises at 2e-4 (README). answer_anywhere breaks SmolLM2 from the first
-    # steps: it already runs past the last step on about a third of the problems (the right
-    # total sits in its work), so no rise is seen.
+    # The proxy: last_digit, a lenient verifier (the last "Answer:" counts when its last digit
+    # is right), so a dropped carry ("82+9=81") is paid in full. From the demo's warm start at
+    # 3e-4 with unscaled advantages (TRL's scale_rewards = "none") gold first rises as slips are
+    # fixed, then falls while the proxy holds (README: 40% -> 73% at step 20 -> 45% at 60); at
+    # 2e-4 it only rose in 50 steps, at 4e-4 the arithmetic broke at once. length_biased (the
+    # earlier choice) rose without falling in its fresh-clone run; answer_anywhere breaks
+    # SmolLM2 from the first steps (it already runs past the last step on a third of problems).
     config.reward.proxy = REAL_PROXY
     config.grpo.scale_rewards = ScaleRewards.NONE
     # SmolLM2 gives up a right answer on 5 of 5 pushbacks before any GRPO; the default limits
