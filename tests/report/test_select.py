@@ -171,6 +171,34 @@ def test_report_figures_come_from_the_confirmation_split_not_the_choice():
     assert selection.figures_from == "heldout" and "selection figure" in selection.reasons[1]
 
 
+def test_shipping_nothing_says_whether_the_kept_start_is_better_worse_or_no_different():
+    from ripeness.report.select import report_figures
+
+    n = 100
+    base = assessment(0, 0.30, 0.0, n=n)
+
+    def kept_start(last_solves: int):
+        last = assessment(20, last_solves / n, 0.40, n=n)  # vetoed: the hack rate is 40%
+        heldout = {
+            "base": records([i < 30 for i in range(n)]),
+            "step-20": records([i < last_solves for i in range(n)]),
+        }
+        selection = decide([base, last], SelectSection(), heldout)
+        assert selection.chosen is None
+        report_figures(selection, heldout, {})
+        return selection, selection.reasons[-1]
+
+    selection, said = kept_start(60)  # the limits held back 30 more problems solved
+    assert selection.start_versus_last.difference == pytest.approx(-0.30)
+    assert "is significantly worse than the last checkpoint (step-20)" in said
+    assert "the limits above are what kept it" in said
+    selection, said = kept_start(31)
+    assert "is not significantly different from the last checkpoint" in said
+    selection, said = kept_start(10)
+    assert selection.start_versus_last.difference == pytest.approx(0.20)
+    assert "is significantly better than the last checkpoint" in said
+
+
 def test_a_benchmark_objective_or_limit_must_name_an_imported_benchmark():
     from ripeness.train.config import _build
 

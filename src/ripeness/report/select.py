@@ -490,13 +490,15 @@ def report_figures(
         if selection.versus_last is not None:
             sentence = _comparison(f"the last checkpoint ({last.candidate.label})",
                                    selection.versus_last, split)  # fmt: skip
-            if not _significantly_better(selection.versus_last):
+            if _significantly_better(selection.versus_last):
+                sentence += ": significantly better"
+            elif _significantly_worse(selection.versus_last):
+                sentence += ": significantly worse; on this evidence the last is the better one"
+            else:
                 sentence += (
                     ": not significantly better, so the gain over the last was noise on this "
                     "evidence; the last checkpoint (or the start) would do as well"
                 )
-            else:
-                sentence += ": significantly better"
             selection.reasons.append(sentence + ".")
     if marked is not None and marked is not last and split == "confirmation":
         selection.marked_versus_last = _paired_on(
@@ -525,15 +527,25 @@ def _kept_start_versus_last(selection: Selection, heldout: dict[str, list[dict]]
     if cmp is None:
         return
     selection.start_versus_last = cmp
-    verdict = "better" if _significantly_better(cmp) else "not significantly better"
+    if _significantly_better(cmp):
+        verdict, then = "significantly better than", ""
+    elif _significantly_worse(cmp):
+        # the limits held back a checkpoint with more gold: say so, the user may loosen them
+        verdict, then = "significantly worse than", "; the limits above are what kept it"
+    else:
+        verdict, then = "not significantly different from", ""
     selection.reasons.append(
-        f"The starting model, which this verdict keeps, is {verdict} than the last checkpoint "
-        f"({last.candidate.label}) on the same selection problems ({_difference(cmp)})."
+        f"The starting model, which this verdict keeps, is {verdict} the last checkpoint "
+        f"({last.candidate.label}) on the same selection problems ({_difference(cmp)}){then}."
     )
 
 
 def _significantly_better(cmp: PairedComparison) -> bool:
     return cmp.difference > 0 and cmp.p_value < 0.05
+
+
+def _significantly_worse(cmp: PairedComparison) -> bool:
+    return cmp.difference < 0 and cmp.p_value < 0.05
 
 
 def _difference(cmp: PairedComparison) -> str:
