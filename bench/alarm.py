@@ -171,9 +171,14 @@ def real_arm_config(
 
 
 def path_key(folder: Path) -> str:
-    """A short key of ``folder``'s resolved path: two warm starts both called ``model`` (two
-    demos' out/model) must not share a run cache."""
-    return hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:8]
+    """A short key of the warm start in ``folder``: its resolved path and its weight files'
+    sizes and times, so neither two warm starts both called ``model`` (two demos' out/model)
+    nor a warm start rebuilt in the same folder share a run cache."""
+    key = hashlib.sha1(str(folder.resolve()).encode())
+    for weights in sorted(folder.glob("*.safetensors")):
+        stat = weights.stat()
+        key.update(f"{weights.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return key.hexdigest()[:8]
 
 
 def zone_model(work: Path, model: str, show_progress: bool) -> Path:
