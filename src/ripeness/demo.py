@@ -202,12 +202,13 @@ def real_model_config(
     config.select.temperature = REAL_TEMPERATURE
     config.select.probe_samples = 5
     # The proxy: last_digit, a lenient verifier (the last "Answer:" counts when its last digit
-    # is right), so a dropped carry ("82+9=81") is paid in full. From the demo's warm start at
-    # 3e-4 with unscaled advantages (TRL's scale_rewards = "none") gold first rises as slips are
-    # fixed, then falls while the proxy holds (README: 40% -> 73% at step 20 -> 45% at 60); at
-    # 2e-4 it only rose in 50 steps, at 4e-4 the arithmetic broke at once. length_biased (the
-    # earlier choice) rose without falling in its fresh-clone run; answer_anywhere breaks
-    # SmolLM2 from the first steps (it already runs past the last step on a third of problems).
+    # is right), so a dropped carry ("82+9=81") is paid in full. At 3e-4 with unscaled
+    # advantages (TRL's scale_rewards = "none") gold rose in 5 of 6 runs as slips were fixed
+    # and fell while the proxy held in 3 (README: 40% -> 73% at step 20 -> 45% at 60); the two
+    # demo runs from a fresh clone only rose. At 2e-4 it only rose in 50 steps, at 4e-4 the
+    # arithmetic broke at once. length_biased (the earlier choice) falls by regression, the
+    # proxy with gold; answer_anywhere breaks SmolLM2 from the first steps (it already runs
+    # past the last step on a third of problems).
     config.reward.proxy = REAL_PROXY
     config.grpo.scale_rewards = ScaleRewards.NONE
     # SmolLM2 gives up a right answer on 5 of 5 pushbacks before any GRPO; the default limits

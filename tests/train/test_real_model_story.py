@@ -15,8 +15,8 @@ reward-hacking check sees the hack rate grow at step 2, while gold has fallen 40
 before the fall is due, which the bar allows (it asks for no later). Shipping nothing keeps the
 start, and the verdict's paired comparison of the start with the last (+15%, p=0.022 here) is
 asserted as the selection beating the last. A rise before the fall,
-and a shipped checkpoint that beats the last, are seen on SmolLM2 only under length_biased and
-not reliably (README, "Why the arc is hard to get on SmolLM2")."""
+and a marked checkpoint that beats the last, are seen on SmolLM2 under length_biased and
+last_digit, not reliably (README, "Why the arc is hard to get on SmolLM2")."""
 
 import pytest
 

@@ -113,8 +113,7 @@ def config_from_grpo(
     grpo.temperature = float(args.temperature)
     grpo.beta = float(args.beta)
     grpo.learning_rate = float(args.learning_rate)
-    warmup = getattr(args, "warmup_steps", 0) or 0
-    grpo.lr_warmup_steps = int(warmup) if warmup >= 1 else 0  # below 1 TRL reads a ratio
+    grpo.lr_warmup_steps = args.get_warmup_steps(grpo.steps)  # a ratio below 1, as TRL reads it
     config.monitor = monitor
     every = args.save_steps if args.save_strategy == "steps" else 0
     config.checkpoints.every = int(every) if every and every >= 1 else 10
