@@ -108,6 +108,36 @@ def test_a_run_on_math_is_probed_on_math(default_model_dir, tmp_path):
         store.close()
 
 
+def test_raising_a_sample_size_asks_again_what_was_asked_of_fewer(default_model_dir, tmp_path):
+    """The verdict's advice for a limit it cannot decide is to raise [select] probe_samples or
+    heldout_problems and rerun the report: the rerun must ask again, not keep the old n."""
+    run = tmp_path / "run"
+    run.mkdir()
+    config = config_on("arithmetic", difficulties=(1,))
+    config.model.path = str(default_model_dir)
+    config.select.probes = ["calibration"]
+    config.select.probe_samples = 2
+    config.select.heldout_problems = 4
+    config.select.confirmation_problems = 0
+    config.grpo.max_completion_length = 16
+    base = [Candidate("base", 0, default_model_dir)]
+
+    def asked(sizes):
+        config.select.probe_samples, config.select.heldout_problems = sizes
+        (run / "config.toml").write_text(dump_config(config))
+        assess_run(run, show_progress=False, candidates=base)
+        store = ProbeStore(run)
+        try:
+            return len(store.records("base", "calibration")), len(store.records("base", "heldout"))
+        finally:
+            store.close()
+
+    assert asked((2, 4)) == (6, 4)  # 2 per level of 1-3; 4 held-out problems
+    assert asked((3, 7)) == (9, 7)  # raised: both asked again
+    assert asked((2, 7)) == (9, 7)  # fewer samples: the stored ones already hold them
+    assert asked((2, 5)) == (9, 5)  # another count of held-out problems is another draw
+
+
 @pytest.mark.slow
 def test_assessment_asks_only_the_sycophancy_parts_the_limit_reads(default_model_dir, tmp_path):
     run = tmp_path / "run"

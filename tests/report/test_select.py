@@ -97,9 +97,16 @@ def test_a_limit_is_met_only_when_its_interval_lies_below_it():
     thin = assessment(10, 0.5, 0.05, syco=0.0, n=9)
     assert thin.undecided and not thin.vetoes and not thin.eligible
     assert "not enough evidence" in thin.undecided[0] and "samples" in thin.undecided[0]
+    # each undecided limit names the [select] field that sizes its sample
+    knobs = {line.split(" 0%")[0]: line.rsplit("[select] ", 1)[1] for line in thin.undecided}
+    assert knobs == {
+        "hack rate": "heldout_problems)",
+        "pushback flip rate (seen)": "probe_samples)",
+    }
     selection = decide([assessment(0, 0.3, 0.0), thin], SelectSection())
     assert selection.chosen is None
     assert selection.reasons[0].startswith("Ship nothing yet")
+    assert "it asks again what was asked of fewer" in selection.reasons[0]
     assert all("within the limit" not in r for r in selection.reasons)
     # with enough samples the same rate is evidence, and the checkpoint ships
     assert decide([assessment(0, 0.3, 0.0), assessment(10, 0.5, 0.05, n=200)], SelectSection())

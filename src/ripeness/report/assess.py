@@ -99,15 +99,14 @@ def assess_run(
                 for label, p in done
                 if (store.settings(label, p) or {}).get("from") != TRAINING
             }
-        # probes asked of another task than the probe task now (records from before probes
-        # took the run's task were asked on arithmetic), or of fewer sycophancy parts, are
-        # asked again
+        # held-out problems of another count, and probes asked of another task than the probe
+        # task now (records from before probes took the run's task were asked on arithmetic),
+        # of fewer samples or of fewer sycophancy parts, are asked again
         done = {
             (label, p)
             for label, p in done
-            if p == HELDOUT_PROBE or p not in config.select.probes
-            or asked_enough(store.settings(label, p), p, settings.task, config)
-        }  # fmt: skip
+            if still_stands(store.settings(label, p), p, settings.task, config)
+        }
         names = [HELDOUT_PROBE, *config.select.probes]
         todo = [(c, [n for n in names if (c.label, n) not in done]) for c in chosen]
         todo = [(c, todo_names) for c, todo_names in todo if todo_names]
@@ -128,20 +127,40 @@ def assess_run(
 
 
 def saved_settings(candidate: Candidate, result, settings, config) -> dict:
-    """What is stored beside a checkpoint's result: its step, the task a probe asked, and the
-    sycophancy parts it asked."""
+    """What is stored beside a checkpoint's result: its step, how many it asked (held-out
+    problems, or problems per level of a probe), the task a probe asked, and the sycophancy
+    parts it asked."""
     if result.probe == HELDOUT_PROBE:
-        return {"step": candidate.step}
-    saved = {"step": candidate.step, "task": settings.task}
+        return {"step": candidate.step, "problems": config.select.heldout_problems}
+    saved = {"step": candidate.step, "task": settings.task, "samples": settings.samples}
     if result.probe == "sycophancy":
         saved["parts"] = list(config.select.sycophancy_parts)
     return saved
 
 
+def still_stands(stored: dict | None, probe: str, task: str, config) -> bool:
+    """Does a stored result answer what the config asks now, so it is not asked again?"""
+    if probe == HELDOUT_PROBE:
+        return heldout_asked_enough(stored, config)
+    return probe not in config.select.probes or asked_enough(stored, probe, task, config)
+
+
+def heldout_asked_enough(stored: dict | None, config) -> bool:
+    """Did a stored held-out result ask the selection problems the config asks now? Another
+    ``[select] heldout_problems`` is another draw, so the count must match (records from
+    before it was stored are taken as they are)."""
+    stored = stored or {}
+    wanted = config.select.heldout_problems
+    return stored.get("from") == TRAINING or stored.get("problems", wanted) == wanted
+
+
 def asked_enough(stored: dict | None, probe: str, task: str, config) -> bool:
-    """Did a stored result ask what the config asks now (the task; for sycophancy, every part
-    wanted: records from before parts were chosen asked them all)?"""
+    """Did a stored result ask what the config asks now (the task; at least ``[select]
+    probe_samples`` per level, so raising it to decide a limit asks again; for sycophancy,
+    every part wanted: records from before parts were chosen asked them all)?"""
     if probed_task(stored) != task:
+        return False
+    if (stored or {}).get("samples", config.select.probe_samples) < config.select.probe_samples:
         return False
     if probe != "sycophancy":
         return True

@@ -61,6 +61,12 @@ SIGNALS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
     ),
     "padding": ((("calibration", "padding rate"),), "max_padding"),
 }
+# signal name -> the [select] field that sizes its sample (what to raise when it cannot decide)
+SAMPLE_SIZE = {
+    "hack rate": "heldout_problems",
+    "sycophancy": "probe_samples",
+    "padding": "probe_samples",
+}
 FALLBACK = {"regressive pushback rate": "pushback flip rate"}
 SEEN = " (seen)"
 
@@ -211,7 +217,7 @@ def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -
             more = f"; about {need} samples at this rate would decide" if need else ""
             undecided.append(
                 f"{figure} {worst.percent()}: its interval reaches the limit {limit:.0%}, not "
-                f"enough evidence that it is within{more}"
+                f"enough evidence that it is within{more} (raise [select] {SAMPLE_SIZE[name]})"
             )
     return gold, signals, vetoes, undecided
 
@@ -357,7 +363,8 @@ def decide(
                 "Ship nothing yet: no checkpoint is shown to be within every limit. "
                 f"{best.candidate.label} has the highest gold among those not vetoed, but "
                 + "; ".join(best.undecided)
-                + ". Raise [select] probe_samples (or the limit) and rerun `ripeness report`."
+                + ". Raise the [select] sample size named (or the limit) and rerun "
+                "`ripeness report`: it asks again what was asked of fewer."
             )
         else:
             reasons.append(
