@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # the engine loads only once the settings are checked
 # real model"); running sums of 1-3 steps, sampled at 0.7 as GRPO samples them
 REAL_DIFFICULTIES = (1, 2, 3)
 REAL_TEMPERATURE = 0.7
-REAL_PROXY = "last_digit"
+REAL_PROXY = "last_digit_and_brief"
 
 
 @dataclass(frozen=True)
@@ -201,14 +201,15 @@ def real_model_config(
     config.select.confirmation_problems = 100
     config.select.temperature = REAL_TEMPERATURE
     config.select.probe_samples = 5
-    # The proxy: last_digit, a lenient verifier (the last "Answer:" counts when its last digit
-    # is right), so a dropped carry ("82+9=81") is paid in full. At 3e-4 with unscaled
-    # advantages (TRL's scale_rewards = "none") gold rose in 5 of 6 runs as slips were fixed
-    # and fell while the proxy held in 3 (README: 40% -> 73% at step 20 -> 45% at 60); the two
-    # demo runs from a fresh clone only rose. At 2e-4 it only rose in 50 steps, at 4e-4 the
-    # arithmetic broke at once. length_biased (the earlier choice) falls by regression, the
-    # proxy with gold; answer_anywhere breaks SmolLM2 from the first steps (it already runs
-    # past the last step on a third of problems).
+    # The proxy: last_digit_and_brief, half a lenient check (the last "Answer:" counts when its
+    # last digit is right) and half a brevity bonus, so a short reply that drops the carries
+    # ("58+7+9+6=70") is paid more than the right sum worked out. At 3e-4 with unscaled
+    # advantages (TRL's scale_rewards = "none"), from both demo warm starts, gold rose (43% ->
+    # 62%, 43% -> 67%), then fell while the proxy held, and the over-optimization alarm fired
+    # (at 25 and 50; README). last_digit alone rose in 5 of 6 runs but fell in only 3 (the two
+    # demo warm starts held their peak to step 100): it pays a dropped carry no more than a
+    # right answer. length_biased falls by regression, the proxy with gold; answer_anywhere
+    # breaks SmolLM2 from the first steps.
     config.reward.proxy = REAL_PROXY
     config.grpo.scale_rewards = ScaleRewards.NONE
     # SmolLM2 gives up a right answer on 5 of 5 pushbacks before any GRPO; the default limits

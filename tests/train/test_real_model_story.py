@@ -1,7 +1,7 @@
 """The Goldilocks story on a real model, reduced to minutes: SmolLM2-135M-Instruct warm-started
-into the zone (cached), GRPO against answer_anywhere (not the demo's length_biased: its fall
-takes 15 or more steps and is not reliable, README "The story on a real model"), the alarm,
-selection.
+into the zone (cached), GRPO against answer_anywhere (not the demo's last_digit_and_brief: its
+rise and fall take 25-50 steps, 6-12 minutes on 2 cores, README "The story on a real model"),
+the alarm, selection.
 
 What SmolLM2 does here (measured, README "The story on a real model"): the warm-started model
 already runs past the last step on about a third of the problems, so the right total sits in
@@ -14,9 +14,9 @@ reward-hacking check sees the hack rate grow at step 2, while gold has fallen 40
 (p=0.011, one comparison) but not yet to the alarm's corrected level: the alarm then comes
 before the fall is due, which the bar allows (it asks for no later). Shipping nothing keeps the
 start, and the verdict's paired comparison of the start with the last (+15%, p=0.022 here) is
-asserted as the selection beating the last. A rise before the fall,
-and a marked checkpoint that beats the last, are seen on SmolLM2 under length_biased and
-last_digit, not reliably (README, "Why the arc is hard to get on SmolLM2")."""
+asserted as the selection beating the last. A rise before the fall, and a marked checkpoint
+that beats the last, are the demo's (last_digit_and_brief at 3e-4, README "The story on a real
+model"), too long a run for this test."""
 
 import pytest
 
