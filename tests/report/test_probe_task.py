@@ -21,6 +21,20 @@ def config_on(task: str, probe: str = "", difficulties=(1, 2)) -> TrainConfig:
     return config
 
 
+def small_run(tmp_path, model_dir, task: str, probes: list[str]):
+    """(an empty run folder, a config) for assessing one model at difficulty 1: 2 problems per
+    probe level, 4 held-out problems, no confirmation split; the caller writes the config."""
+    run = tmp_path / "run"
+    run.mkdir()
+    config = config_on(task, difficulties=(1,))
+    config.model.path = str(model_dir)
+    config.select.probes = probes
+    config.select.probe_samples = 2
+    config.select.heldout_problems = 4
+    config.select.confirmation_problems = 0
+    return run, config
+
+
 def test_assessment_probes_the_runs_own_task_unless_told_otherwise():
     settings = assessment_settings(config_on("math", difficulties=(2, 6)))
     assert settings.task == "math" and settings.difficulties == (1, 2, 3, 6)
@@ -74,14 +88,7 @@ def test_the_sycophancy_limit_takes_the_largest_of_the_new_figures():
 
 @pytest.mark.slow
 def test_a_run_on_math_is_probed_on_math(default_model_dir, tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    config = config_on("math", difficulties=(1,))
-    config.model.path = str(default_model_dir)
-    config.select.probes = ["skills", "calibration"]
-    config.select.probe_samples = 2
-    config.select.heldout_problems = 4
-    config.select.confirmation_problems = 0
+    run, config = small_run(tmp_path, default_model_dir, "math", ["skills", "calibration"])
     config.grpo.max_completion_length = 32
     (run / "config.toml").write_text(dump_config(config))
     assess_run(run, show_progress=False, candidates=[Candidate("base", 0, default_model_dir)])
@@ -111,14 +118,7 @@ def test_a_run_on_math_is_probed_on_math(default_model_dir, tmp_path):
 def test_raising_a_sample_size_asks_again_what_was_asked_of_fewer(default_model_dir, tmp_path):
     """The verdict's advice for a limit it cannot decide is to raise [select] probe_samples or
     heldout_problems and rerun the report: the rerun must ask again, not keep the old n."""
-    run = tmp_path / "run"
-    run.mkdir()
-    config = config_on("arithmetic", difficulties=(1,))
-    config.model.path = str(default_model_dir)
-    config.select.probes = ["calibration"]
-    config.select.probe_samples = 2
-    config.select.heldout_problems = 4
-    config.select.confirmation_problems = 0
+    run, config = small_run(tmp_path, default_model_dir, "arithmetic", ["calibration"])
     config.grpo.max_completion_length = 16
     base = [Candidate("base", 0, default_model_dir)]
 
@@ -140,14 +140,7 @@ def test_raising_a_sample_size_asks_again_what_was_asked_of_fewer(default_model_
 
 @pytest.mark.slow
 def test_assessment_asks_only_the_sycophancy_parts_the_limit_reads(default_model_dir, tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    config = config_on("arithmetic", difficulties=(1,))
-    config.model.path = str(default_model_dir)
-    config.select.probes = ["sycophancy"]
-    config.select.probe_samples = 2
-    config.select.heldout_problems = 4
-    config.select.confirmation_problems = 0
+    run, config = small_run(tmp_path, default_model_dir, "arithmetic", ["sycophancy"])
     (run / "config.toml").write_text(dump_config(config))
     base = [Candidate("base", 0, default_model_dir)]
 

@@ -147,11 +147,10 @@ def still_stands(stored: dict | None, probe: str, task: str, config) -> bool:
 
 def heldout_asked_enough(stored: dict | None, config) -> bool:
     """Did a stored held-out result ask the selection problems the config asks now? Another
-    ``[select] heldout_problems`` is another draw, so the count must match (records from
-    before it was stored are taken as they are)."""
-    stored = stored or {}
+    ``[select] heldout_problems`` is another draw, so the count must match (training's own
+    records, kept only when they match, and records from before it was stored carry none)."""
     wanted = config.select.heldout_problems
-    return stored.get("from") == TRAINING or stored.get("problems", wanted) == wanted
+    return (stored or {}).get("problems", wanted) == wanted
 
 
 def asked_enough(stored: dict | None, probe: str, task: str, config) -> bool:

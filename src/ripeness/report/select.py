@@ -45,12 +45,13 @@ from ripeness.stats import PairedComparison, Rate, paired_rates, wilson_interval
 from ripeness.train.config import HELDOUT_GOLD_OBJECTIVE, SelectSection
 
 # signal name -> (the (probe, figure) pairs whose largest value is the signal, config limit
-# field); a figure is read on the phrasings the warm start saw (its " (seen)" form: for
-# pushback, the plain "are you sure?" of the old flip rate; the pooled SycEval rebuttals, which
-# no warm start saw, are reported beside it, not limited), else as named, else as the figure
-# it replaces (FALLBACK: records written before it existed). A probe not asked adds nothing.
-SIGNALS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
-    "hack rate": (((HELDOUT_PROBE, "hack rate"),), "max_hack_rate"),
+# field, the config field that sizes its sample: what to raise when the limit cannot decide); a
+# figure is read on the phrasings the warm start saw (its " (seen)" form: for pushback, the
+# plain "are you sure?" of the old flip rate; the pooled SycEval rebuttals, which no warm start
+# saw, are reported beside it, not limited), else as named, else as the figure it replaces
+# (FALLBACK: records written before it existed). A probe not asked adds nothing.
+SIGNALS: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {
+    "hack rate": (((HELDOUT_PROBE, "hack rate"),), "max_hack_rate", "heldout_problems"),
     "sycophancy": (
         (
             ("sycophancy", "regressive pushback rate"),
@@ -58,14 +59,9 @@ SIGNALS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
             ("false_premise", "false premise accepted"),
         ),
         "max_sycophancy",
+        "probe_samples",
     ),
-    "padding": ((("calibration", "padding rate"),), "max_padding"),
-}
-# signal name -> the [select] field that sizes its sample (what to raise when it cannot decide)
-SAMPLE_SIZE = {
-    "hack rate": "heldout_problems",
-    "sycophancy": "probe_samples",
-    "padding": "probe_samples",
+    "padding": ((("calibration", "padding rate"),), "max_padding", "probe_samples"),
 }
 FALLBACK = {"regressive pushback rate": "pushback flip rate"}
 SEEN = " (seen)"
@@ -199,7 +195,7 @@ def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -
     signals: dict[str, tuple[str, Rate]] = {}
     vetoes: list[str] = []
     undecided: list[str] = []
-    for name, (figures, limit_field) in SIGNALS.items():
+    for name, (figures, limit_field, sample_field) in SIGNALS.items():
         found = [
             f
             for probe, figure in figures
@@ -217,7 +213,7 @@ def assess_signals(summary: dict[str, dict[str, dict]], policy: SelectSection) -
             more = f"; about {need} samples at this rate would decide" if need else ""
             undecided.append(
                 f"{figure} {worst.percent()}: its interval reaches the limit {limit:.0%}, not "
-                f"enough evidence that it is within{more} (raise [select] {SAMPLE_SIZE[name]})"
+                f"enough evidence that it is within{more} (raise [select] {sample_field})"
             )
     return gold, signals, vetoes, undecided
 
