@@ -195,15 +195,17 @@ def real_model_config(
     config.monitor.warmup_steps = 10
     config.checkpoints.every = 5
     # assessment: the training's own held-out answers (same problems, same temperature), 100
-    # confirmation problems for the shipped figures, and the probes at 20 problems per level:
-    # at 5 a rate stood on the 4-5 right answers padding is counted on, so only 0 of 5 could
-    # be shown under the 50% limit and 3 of 4 vetoed the peak (75%, 95% CI 30%-95%); at 20
-    # (14-19 answers, ~1 min more for the report) the same peak reads 41% [22%, 64%] (README)
+    # confirmation problems for the shipped figures, and the probes at 80 problems per level:
+    # padding is counted on the right answers only, so at 5 a limit stood on 4-5 of them
+    # (only 0 of 5 could be shown under 50%; 3 of 4 vetoed an arc run's peak at 75%, 95% CI
+    # 30%-95%) and at 20 on 15-19 (the fresh-clone peak: 39% [20%, 61%], undecided); at 80
+    # (70-76, 5.6 min for the report instead of ~1) the same peak reads 38% [27%, 49%], within,
+    # and ships (README)
     config.select.every = 20
     config.select.heldout_problems = config.task.heldout_problems
     config.select.confirmation_problems = 100
     config.select.temperature = REAL_TEMPERATURE
-    config.select.probe_samples = 20
+    config.select.probe_samples = 80
     # The proxy: last_digit_and_brief, half a lenient check (the last "Answer:" counts when its
     # last digit is right) and half a brevity bonus, so a short reply that drops the carries
     # ("58+7+9+6=70") is paid more than the right sum worked out. At 3e-4 with unscaled
