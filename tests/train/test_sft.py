@@ -1,11 +1,11 @@
 import torch
 
-from ripeness.models.sft import PackedRowsCollator
+from ripeness.models.sft import PackedRowsCollator, fine_tune
 from ripeness.models.tiny import SIZES, build_model
 from ripeness.models.tokenizer import build_tokenizer
 from ripeness.tasks.arithmetic import Problem
 from ripeness.tasks.conversations import plain, with_suggestion
-from ripeness.train.sft import WarmStartConfig, warm_start
+from ripeness.train.sft import WarmStartConfig, warm_start, warm_start_dataset
 
 
 def _encode(tok, messages):
@@ -77,3 +77,30 @@ def test_sft_lowers_loss_on_unseen_conversations(tmp_path):
     assert after < 0.6 * before
     assert result.loss_history[-1][1] < result.loss_history[0][1]
     assert model.config.use_cache  # the saved model must generate with a KV cache
+
+
+def test_a_lora_fine_tune_is_the_same_whatever_the_random_stream_before_it(tmp_path):
+    """The seed alone decides a LoRA fine-tune: the adapter's init too, not only the trainer's
+    draws (the demo's warm start was another model in every process)."""
+    tok = build_tokenizer()
+    data = warm_start_dataset(WarmStartConfig(examples=40, difficulties=(1,)))
+    weights = []
+    for stream in (1, 2):
+        model = build_model(tok, SIZES["nano"], seed=0)
+        torch.manual_seed(stream)  # whatever ran before in this process
+        fine_tune(
+            model,
+            tok,
+            data,
+            tmp_path / str(stream),
+            learning_rate=1e-3,
+            seed=7,
+            max_steps=2,
+            lora_r=4,
+        )
+        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    untrained = torch.cat(
+        [p.detach().flatten() for p in build_model(tok, SIZES["nano"], seed=0).parameters()]
+    )
+    assert not torch.equal(weights[0], untrained)  # the adapter was trained and merged
+    assert torch.equal(weights[0], weights[1])

@@ -175,6 +175,9 @@ def fine_tune(
         lora = LoraConfig(
             r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear", task_type="CAUSAL_LM"
         )
+        # the adapter's random init draws from the global stream, which the trainer seeds only
+        # after it is built; unseeded, each process built another warm start from the same data
+        torch.manual_seed(seed)
         trained = get_peft_model(model, lora)  # wraps model's own layers, in place
     trainer = SFTTrainer(
         model=trained,
