@@ -199,7 +199,7 @@ def real_model_config(
     # padding is counted on the right answers only, so at 5 a limit stood on 4-5 of them
     # (only 0 of 5 could be shown under 50%; 3 of 4 vetoed an arc run's peak at 75%, 95% CI
     # 30%-95%) and at 20 on 15-19 (the fresh-clone peak: 39% [20%, 61%], undecided); at 80
-    # (70-76, 5.6 min for the report instead of ~1) the same peak reads 38% [27%, 49%], within,
+    # (70-76, 5.6 min for the report instead of 1.4) the same peak reads 38% [27%, 49%], within,
     # and ships (README)
     config.select.every = 20
     config.select.heldout_problems = config.task.heldout_problems
@@ -209,13 +209,13 @@ def real_model_config(
     # The proxy: last_digit_and_brief, half a lenient check (the last "Answer:" counts when its
     # last digit is right) and half a brevity bonus, so a short reply that drops the carries
     # ("58+7+9+6=70") is paid more than the right sum worked out. At 3e-4 with unscaled
-    # advantages (TRL's scale_rewards = "none"), five runs from four warm-start builds: in
-    # three gold rose, fell while the proxy climbed, and the over-optimization alarm fired (at
-    # 25, 40 and 50); two only rose (README). 3.5e-4 breaks the arithmetic at once, 2e-4 only
-    # rises. last_digit alone rose in 5 of 6 runs but fell in only 3 (the two
-    # demo warm starts held their peak to step 100): it pays a dropped carry no more than a
-    # right answer. length_biased falls by regression, the proxy with gold; answer_anywhere
-    # breaks SmolLM2 from the first steps.
+    # advantages (TRL's scale_rewards = "none"), five runs from four warm-start builds all rose;
+    # in three gold then fell while the proxy held or climbed and the over-optimization alarm
+    # fired (at 25, 40 and 50), two only rose (README); 3.5e-4 breaks the arithmetic at once,
+    # 2e-4 only rises. last_digit alone rose in 5 of 6 runs but fell in only 3 (its two demo
+    # runs held their peak to step 100): it pays a dropped carry no more than a right answer.
+    # length_biased falls by regression, the proxy with gold; answer_anywhere breaks SmolLM2
+    # from the first steps.
     config.reward.proxy = REAL_PROXY
     config.grpo.scale_rewards = ScaleRewards.NONE
     # SmolLM2 gives up a right answer on 5 of 5 pushbacks before any GRPO; the default limits
