@@ -79,6 +79,10 @@ def test_sft_lowers_loss_on_unseen_conversations(tmp_path):
     assert model.config.use_cache  # the saved model must generate with a KV cache
 
 
+def _flat(model):
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
 def test_a_lora_fine_tune_is_the_same_whatever_the_random_stream_before_it(tmp_path):
     """The seed alone decides a LoRA fine-tune: the adapter's init too, not only the trainer's
     draws (the demo's warm start was another model in every process)."""
@@ -98,9 +102,7 @@ def test_a_lora_fine_tune_is_the_same_whatever_the_random_stream_before_it(tmp_p
             max_steps=2,
             lora_r=4,
         )
-        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
-    untrained = torch.cat(
-        [p.detach().flatten() for p in build_model(tok, SIZES["nano"], seed=0).parameters()]
-    )
+        weights.append(_flat(model))
+    untrained = _flat(build_model(tok, SIZES["nano"], seed=0))
     assert not torch.equal(weights[0], untrained)  # the adapter was trained and merged
     assert torch.equal(weights[0], weights[1])
