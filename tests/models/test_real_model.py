@@ -85,3 +85,23 @@ def test_a_gguf_path_is_taken_wherever_a_model_is(tmp_path, smollm2_dir):
     store.close()
     assert settings["prompt_style"] == "instruct"  # auto: not the embedded chat format
     assert len(records) == 6 and all("readable" in r for r in records)
+
+
+def test_a_copy_of_the_gguf_elsewhere_shares_its_conversion(tmp_path, smollm2_dir):
+    """The cache is keyed by the file's bytes: a GGUF installed in another venv (another path,
+    another mtime) finds the one conversion; a changed byte is another model."""
+    import shutil
+
+    from ripeness.models.sources import conversion_folder, converted_gguf, packaged_smollm2
+
+    copy = tmp_path / "elsewhere" / packaged_smollm2().name
+    copy.parent.mkdir()
+    shutil.copyfile(packaged_smollm2(), copy)  # a new path and a new mtime
+    assert converted_gguf(copy) == smollm2_dir  # found, not converted again
+    with copy.open("r+b") as file:  # flip one bit of the last tensor byte
+        file.seek(-1, os.SEEK_END)
+        last = file.read(1)[0]
+        file.seek(-1, os.SEEK_END)
+        file.write(bytes([last ^ 1]))
+    assert conversion_folder(copy) != smollm2_dir
+    assert conversion_folder(copy).parent == smollm2_dir.parent
