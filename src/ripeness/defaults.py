@@ -9,8 +9,8 @@ MAX_TRAINED_DIFFICULTY = 6  # hardest arithmetic level in the warm start (steps)
 DEMO_LEARNING_RATE = 2e-4
 DEMO_STEPS = 100  # the most GRPO steps of the embedded demo; the alarm stops it sooner
 # a real model's demo (``ripeness demo --model``): measured on SmolLM2-135M-Instruct on 2 cores
-# (README, "The story on a real model"): last_digit_and_brief at 3e-4 rose, then fell and
-# alarmed by step 50, from both demo warm starts
+# (README, "The story on a real model"): last_digit_and_brief at 3e-4 rose from every warm-start
+# build tried, then fell and alarmed by step 50 from three of six
 REAL_WARM_START_EXAMPLES = 300  # per warm-start round
 REAL_LEARNING_RATE = 3e-4
 REAL_STEPS = 60

@@ -209,9 +209,10 @@ def real_model_config(
     # The proxy: last_digit_and_brief, half a lenient check (the last "Answer:" counts when its
     # last digit is right) and half a brevity bonus, so a short reply that drops the carries
     # ("58+7+9+6=70") is paid more than the right sum worked out. At 3e-4 with unscaled
-    # advantages (TRL's scale_rewards = "none"), six runs from five warm-start builds all rose;
+    # advantages (TRL's scale_rewards = "none"), seven runs from six warm-start builds all rose;
     # in three gold then fell while the proxy held or climbed and the over-optimization alarm
-    # fired (at 25, 40 and 50), three only rose (README); 3.5e-4 breaks the arithmetic at once,
+    # fired (at 25, 40 and 50), four had no significant fall (README; both seeded builds of
+    # this code among them: which a machine gets is a draw); 3.5e-4 breaks the arithmetic at once,
     # 2e-4 only rises. last_digit alone rose in 5 of 6 runs but fell in only 3 (its two demo
     # runs held their peak to step 100): it pays a dropped carry no more than a right answer.
     # length_biased falls by regression, the proxy with gold; answer_anywhere breaks SmolLM2
