@@ -206,6 +206,53 @@ def test_shipping_nothing_says_whether_the_kept_start_is_better_worse_or_no_diff
     assert "is significantly better than the last checkpoint" in said
 
 
+def test_a_checkpoint_significantly_worse_than_the_start_is_never_shipped():
+    """The embedded demo at --seed 1 (2026-12-08): the regression alarm at step 10, gold 33% ->
+    8% on the same 300 problems, and the verdict shipped step-10 because the start is only a
+    reference. Paired evidence of a fall below the start now vetoes the checkpoint."""
+    from ripeness.report.select import report_figures
+
+    n = 300
+    base, fallen = assessment(0, 0.33, 0.03, n=n), assessment(10, 0.08, 0.07, n=n)
+    heldout = {
+        "base": records([i < 99 for i in range(n)]),
+        "step-10": records([i < 24 for i in range(n)]),
+    }
+    selection = decide([base, fallen], SelectSection(), heldout)
+    assert selection.chosen is None
+    assert "significantly below the starting model's 33%" in fallen.vetoes[0]
+    assert "training made it worse" in fallen.vetoes[0]
+    report_figures(selection, heldout, {})
+    assert "significantly better than the last checkpoint" in selection.reasons[-1]
+    decide([base, fallen], SelectSection(), heldout)  # deciding again adds no second veto
+    assert len(fallen.vetoes) == 1
+    # a fall that the paired test cannot tell from noise is not vetoed by it
+    close = assessment(10, 0.31, 0.03, n=n)
+    heldout["step-10"] = records([i < 90 or 99 <= i < 102 for i in range(n)])  # 9 lost, 3 won
+    assert decide([base, close], SelectSection(), heldout).chosen is close
+
+
+def test_a_pick_worse_than_the_start_on_confirmation_says_keep_the_start():
+    from ripeness.report.select import report_figures
+
+    n = 300
+    base, a = assessment(0, 0.30, 0.0, n=n), assessment(10, 0.32, 0.0, n=n)
+    heldout = {
+        "base": records([i < 90 for i in range(n)]),
+        "step-10": records([i < 96 for i in range(n)]),
+    }
+    selection = decide([base, a], SelectSection(), heldout)
+    assert selection.chosen is a
+    confirmation = {
+        "base": records([i < 100 for i in range(n)]),
+        "step-10": records([i < 60 for i in range(n)]),
+    }
+    report_figures(selection, heldout, confirmation)
+    assert selection.headline == "Ship step-10, worse than the start"
+    assert "significantly worse than the starting model" in selection.reasons[2]
+    assert "keep the starting model" in selection.reasons[2]
+
+
 def test_a_benchmark_objective_or_limit_must_name_an_imported_benchmark():
     from ripeness.train.config import _build
 

@@ -112,7 +112,7 @@ def _verdict(selection: Selection) -> str:
     else:
         c = selection.chosen.candidate
         head = f"<h2>Verdict: ship {escape(c.label)} (step {c.step})</h2>"
-        if selection.versus_start is not None and "no better than the start" in selection.headline:
+        if selection.versus_start is not None and "than the start" in selection.headline:
             head = f"<h2>Verdict: {escape(selection.headline)} (step {c.step})</h2>"
         cls = "verdict"
     items = "".join(f"<li>{escape(r)}</li>" for r in selection.reasons)

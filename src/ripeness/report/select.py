@@ -22,6 +22,9 @@ Honesty rules, each because a reader would otherwise be misled:
   comparisons with the start and the last are reported on the *confirmation* split, which no
   choice ever reads (:func:`ripeness.report.assess.confirm_candidates` asks it after the
   choice). A run without one says its figures are selection figures.
+- **Never worse than the start.** The start is the reference, not a candidate, but a
+  checkpoint whose gold is significantly below the start's on the same selection problems
+  (paired) is vetoed: shipping it would undo what the model could already do.
 - **Plain words.** A task no model solves is out of reach (ship nothing); a proxy gain that is
   all hack says so first; a pick no better than the start or the last on confirmation says
   what that means.
@@ -330,9 +333,13 @@ def decide(
     ``heldout``: each label's selection records, for the paired checks of "out of reach" and
     "all hack"; without them those checks use the rates alone."""
     heldout = heldout or {}
-    eligible = [a for a in assessments if a.eligible]
     base = next((a for a in assessments if a.candidate.step == 0), None)
     checkpoints = [a for a in assessments if a.candidate.step > 0]
+    for a in checkpoints:
+        regressed = _regressed(base, a, heldout)
+        if regressed and regressed not in a.vetoes:
+            a.vetoes.append(regressed)
+    eligible = [a for a in assessments if a.eligible]
     reasons: list[str] = []
     hack = _all_hack(base, checkpoints, heldout)
     scored = [a for a in assessments if a.gold is not None]
@@ -415,6 +422,21 @@ def decide(
     return Selection(chosen, assessments, reasons, headline=f"Ship {c.label}")
 
 
+def _regressed(base, checkpoint, heldout) -> str | None:
+    """A veto for a checkpoint whose gold is significantly below the start's, paired on the
+    same selection problems: shipping it would undo what the model could already do (the
+    start is not picked from several, so the comparison carries no selection bias)."""
+    if base is None or base.gold is None or checkpoint.gold is None:
+        return None
+    cmp = _paired_on(heldout, base.candidate.label, checkpoint.candidate.label)
+    if cmp is None or not _significantly_worse(cmp):
+        return None
+    return (
+        f"held-out gold {checkpoint.gold.percent()} is significantly below the starting "
+        f"model's {base.gold.percent()} ({_difference(cmp)}): training made it worse"
+    )
+
+
 def _all_hack(base, checkpoints, heldout) -> str | None:
     """The proxy's gain is all hack: the last checkpoint's hack rate rose significantly over
     the start's (paired) while no checkpoint's gold rose significantly over it."""
@@ -480,7 +502,13 @@ def report_figures(
         if selection.versus_start is not None:
             better = _significantly_better(selection.versus_start)
             sentence = _comparison("the starting model", selection.versus_start, split)
-            if not better:
+            if _significantly_worse(selection.versus_start):
+                sentence += (
+                    ": significantly worse than the starting model, so training made it worse; "
+                    "keep the starting model"
+                )
+                selection.headline = f"{selection.headline}, worse than the start"
+            elif not better:
                 sentence += (
                     ": the run did not significantly improve on the starting model, so this is "
                     "not an improvement to ship as one; keeping the starting model is as good "
